@@ -1,0 +1,4 @@
+//! The entities of the example application.
+
+pub mod post;
+pub mod user;

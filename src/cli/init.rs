@@ -1,0 +1,52 @@
+//! `cargo dbm init`
+
+use crate::error::Result;
+use crate::exit_codes;
+use crate::ops::{Ctx, Options};
+use crate::shell::Format;
+
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    /// Package and folder name of a new migration crate.
+    #[arg(long, default_value = "migration")]
+    name: String,
+}
+
+pub async fn run(mut ctx: Ctx, opts: &Options, args: InitArgs) -> Result<i32> {
+    let report = crate::ops::init::init(&mut ctx, opts, &args.name).await?;
+    let sh = &ctx.shell;
+    let dir = ctx.ws.rel(&report.migration_dir);
+    if report.created_crate {
+        sh.status(
+            "Created",
+            format!("migration crate `{}` in {dir}/", report.migration_crate),
+        );
+    } else {
+        sh.status(
+            "Adopted",
+            format!("migration crate `{}` in {dir}/", report.migration_crate),
+        );
+    }
+    if report.added_member {
+        sh.status("Added", format!("`{dir}` to the workspace members"));
+    }
+    if report.wrote_config {
+        sh.status("Wrote", "[workspace.metadata.dbm] to Cargo.toml");
+    }
+    if let Some(db) = &report.created_database {
+        sh.status("Created", format!("database {}", ctx.ws.rel(db)));
+    }
+    if !report.changed() {
+        sh.status("Fresh", "the workspace is already set up; nothing changed");
+    }
+    sh.note(format!(
+        "database: {} (from {})",
+        ctx.url.redacted(),
+        ctx.url.source
+    ));
+    if ctx.shell.format == Format::Json {
+        ctx.shell
+            .json(&serde_json::to_value(&report).unwrap_or_default());
+    }
+    Ok(exit_codes::OK)
+}

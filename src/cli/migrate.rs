@@ -1,0 +1,119 @@
+//! `cargo dbm up` and `cargo dbm down`
+
+use crate::error::{Error, Result};
+use crate::exit_codes;
+use crate::ops::Ctx;
+use crate::ops::migrate::Outcome;
+use crate::runner::Direction;
+use crate::shell::Format;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct UpArgs {
+    /// Apply up to and including this revision (default: all pending).
+    target: Option<String>,
+    /// Seconds to wait for another `cargo dbm` holding the migration lock.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    lock_timeout: u64,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DownArgs {
+    /// How many to revert (default 1), a revision to go back to (it stays applied), or `base`.
+    target: Option<String>,
+    /// Seconds to wait for another `cargo dbm` holding the migration lock.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    lock_timeout: u64,
+    /// Do not ask before reverting every migration (`down base`).
+    #[arg(long, short = 'y')]
+    yes: bool,
+}
+
+pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
+    let outcome = crate::ops::migrate::up(
+        &ctx,
+        args.target.as_deref(),
+        Duration::from_secs(args.lock_timeout),
+    )
+    .await?;
+    report(&ctx, &outcome);
+    Ok(exit_codes::OK)
+}
+
+pub async fn down(ctx: Ctx, args: DownArgs) -> Result<i32> {
+    if args.target.as_deref() == Some("base") {
+        confirm(
+            &ctx,
+            args.yes,
+            &format!(
+                "Revert every migration of {}? Their data will be lost.",
+                ctx.url.redacted()
+            ),
+        )?;
+    }
+    let outcome = crate::ops::migrate::down(
+        &ctx,
+        args.target.as_deref(),
+        Duration::from_secs(args.lock_timeout),
+    )
+    .await?;
+    report(&ctx, &outcome);
+    Ok(exit_codes::OK)
+}
+
+fn report(ctx: &Ctx, o: &Outcome) {
+    let sh = &ctx.shell;
+    if o.done.is_empty() {
+        let msg = match o.direction {
+            Direction::Up => format!(
+                "database is up to date ({} of {} migrations applied)",
+                o.applied, o.total
+            ),
+            Direction::Down => "nothing to revert".to_string(),
+        };
+        sh.status("Fresh", msg);
+    } else {
+        let ms: u64 = o.done.iter().map(|d| d.duration_ms).sum();
+        let verb = if o.direction == Direction::Up {
+            "applied"
+        } else {
+            "reverted"
+        };
+        sh.status(
+            "Finished",
+            format!(
+                "{} migration(s) {verb} in {ms} ms; {} of {} applied",
+                o.done.len(),
+                o.applied,
+                o.total
+            ),
+        );
+    }
+    if sh.format == Format::Json {
+        sh.json(&serde_json::to_value(o).unwrap_or_default());
+    }
+}
+
+/// Asks before a destructive step (default "no"); `--yes` skips; no terminal means no.
+pub fn confirm(ctx: &Ctx, yes: bool, question: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !ctx.shell.stdin_is_tty() {
+        return Err(Error::Refused {
+            reason: "this command destroys data and there is no terminal to confirm it".into(),
+            hint: "pass `--yes` to confirm non-interactively".into(),
+        });
+    }
+    let answer = dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact_on(&ctx.shell.term());
+    match answer {
+        Ok(true) => Ok(()),
+        _ => Err(Error::Refused {
+            reason: "not confirmed".into(),
+            hint: "nothing was changed".into(),
+        }),
+    }
+}

@@ -1,0 +1,170 @@
+//! The command line: clap definitions and a thin wrapper per command (`cli/<cmd>.rs`)
+//! that parses flags, loads the context and hands the work to [`crate::ops`].
+
+mod create;
+mod init;
+mod migrate;
+mod status;
+
+use crate::error::Result;
+use crate::exit_codes;
+use crate::ops::Options;
+use crate::shell::{Format, Shell};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// cargo passes the subcommand's name as the first argument: `cargo-dbm dbm <args>`.
+#[derive(Parser, Debug)]
+#[command(name = "cargo", bin_name = "cargo", styles = clap_cargo_styles())]
+enum CargoCli {
+    Dbm(DbmCli),
+}
+
+/// Manage the database of a SeaORM workspace: migrations, status and history.
+#[derive(Args, Debug)]
+#[command(version, about, long_about = None, after_help = after_help())]
+pub struct DbmCli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Args, Debug, Clone)]
+struct GlobalArgs {
+    /// Path to the workspace's Cargo.toml (default: found from the current directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    manifest_path: Option<PathBuf>,
+    /// Database URL (default: DATABASE_URL, .env, [workspace.metadata.dbm] database-url, or data/<name>.db).
+    #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// PostgreSQL schema to work in (default: the server's search_path).
+    #[arg(long, global = true, env = "DATABASE_SCHEMA", value_name = "SCHEMA")]
+    schema: Option<String>,
+    /// Output format: human text on stderr, or JSON on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create (or adopt) the migration crate, register it, and create the SQLite database.
+    Init(init::InitArgs),
+    /// Write a new migration from the template and register it in the Migrator.
+    Create(create::CreateArgs),
+    /// Apply pending migrations (all, or up to TARGET).
+    #[command(visible_alias = "migrate")]
+    Up(migrate::UpArgs),
+    /// Revert applied migrations: 1 by default, N, back to a revision, or `base`.
+    Down(migrate::DownArgs),
+    /// Show applied and pending migrations; exits 3 when some are pending.
+    Status,
+    /// Show the most recently applied migration.
+    Current,
+    /// Show the latest migration of the migration crate.
+    Heads,
+    /// Show every migration applied and reverted, with times.
+    History,
+    /// Show what cargo dbm found: workspace, migration crate, entities, database.
+    Info,
+}
+
+fn after_help() -> String {
+    format!(
+        "Revisions: a full name, a unique prefix (`m2024`, `20240101`), the part after the timestamp\n(`add_phone`), `head`, `base`, or relative `+N`/`-N`.\n\n{}",
+        exit_codes::help_text()
+    )
+}
+
+fn clap_cargo_styles() -> clap::builder::Styles {
+    use clap::builder::styling::{AnsiColor, Effects};
+    clap::builder::Styles::styled()
+        .header(AnsiColor::Green.on_default().effects(Effects::BOLD))
+        .usage(AnsiColor::Green.on_default().effects(Effects::BOLD))
+        .literal(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+        .placeholder(AnsiColor::Cyan.on_default())
+}
+
+/// Entry point: returns the process exit code.
+pub fn main() -> i32 {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Invoked directly as `cargo-dbm ...` rather than through cargo: add the word cargo adds.
+    if args.get(1).is_none_or(|a| a != "dbm") {
+        args.insert(1, "dbm".into());
+    }
+    let CargoCli::Dbm(cli) = match CargoCli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit_codes::USAGE
+            } else {
+                exit_codes::OK
+            };
+        }
+    };
+    let shell = Shell::new(cli.global.format, cli.global.quiet);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            shell.error(&crate::Error::io("could not start the async runtime", e));
+            return exit_codes::FAILURE;
+        }
+    };
+    let opts = Options {
+        manifest_path: cli.global.manifest_path.clone(),
+        database_url: cli.global.database_url.clone(),
+        schema: cli.global.schema.clone(),
+    };
+    let error_shell = Shell::new(cli.global.format, false);
+    match runtime.block_on(run(cli.command, shell, opts)) {
+        Ok(code) => code,
+        Err(e) => {
+            error_shell.error(&e);
+            if cli.global.format == Format::Json {
+                error_shell.json(&serde_json::json!({
+                    "error": e.to_string(),
+                    "hint": e.hint(),
+                    "exit_code": e.exit_code(),
+                }));
+            }
+            e.exit_code()
+        }
+    }
+}
+
+async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
+    let ctx = crate::ops::Ctx::load(shell, &opts);
+    match command {
+        Command::Init(a) => init::run(ctx?, &opts, a).await,
+        Command::Create(a) => create::run(ctx?, a),
+        Command::Up(a) => migrate::up(ctx?, a).await,
+        Command::Down(a) => migrate::down(ctx?, a).await,
+        Command::Status => status::status(ctx?).await,
+        Command::Current => status::current(ctx?).await,
+        Command::Heads => status::heads(ctx?).await,
+        Command::History => status::history(ctx?).await,
+        Command::Info => status::info(ctx?).await,
+    }
+}
+
+/// Formats unix seconds as a UTC timestamp.
+pub(crate) fn fmt_time(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| secs.to_string())
+}
+
+/// Formats unix seconds as RFC 3339, for JSON.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}

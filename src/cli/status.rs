@@ -1,0 +1,252 @@
+//! `cargo dbm status | current | heads | history | info`: read-only, no compilation.
+
+use super::{fmt_time, rfc3339};
+use crate::error::Result;
+use crate::exit_codes;
+use crate::ops::Ctx;
+use crate::plan::Status;
+use crate::shell::Format;
+use console::Style;
+use serde_json::json;
+
+fn entry_json(s: &Status) -> serde_json::Value {
+    json!(
+        s.entries
+            .iter()
+            .map(|e| json!({
+                "version": e.file.name,
+                "status": if e.applied_at.is_some() { "applied" } else { "pending" },
+                "applied_at": e.applied_at.map(|t| rfc3339(t * 1000)),
+                "modified": e.modified,
+                "file": e.file.file,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+pub async fn status(ctx: Ctx) -> Result<i32> {
+    let st = crate::ops::status::status(&ctx).await?;
+    let sh = &ctx.shell;
+    let pending = st.pending().count();
+    let applied = st.applied().count();
+    let modified: Vec<&str> = st
+        .entries
+        .iter()
+        .filter(|e| e.modified)
+        .map(|e| e.file.name.as_str())
+        .collect();
+    let code = if !st.missing.is_empty() {
+        exit_codes::HISTORY
+    } else if pending > 0 {
+        exit_codes::PENDING
+    } else {
+        exit_codes::OK
+    };
+    if sh.format == Format::Json {
+        sh.json(&json!({
+            "database": ctx.url.redacted(),
+            "engine": ctx.url.engine,
+            "migration_crate": ctx.ws.migration()?.name,
+            "applied": applied,
+            "pending": pending,
+            "migrations": entry_json(&st),
+            "missing": st.missing.iter().map(|m| json!({"version": m.version, "applied_at": rfc3339(m.applied_at * 1000)})).collect::<Vec<_>>(),
+            "modified": modified,
+            "exit_code": code,
+        }));
+        return Ok(code);
+    }
+    sh.status("Database", ctx.url.redacted());
+    sh.status(
+        "Migrations",
+        format!(
+            "{} ({applied} applied, {pending} pending)",
+            ctx.ws.rel(&ctx.ws.migration()?.dir)
+        ),
+    );
+    if !st.entries.is_empty() || !st.missing.is_empty() {
+        sh.line("");
+    }
+    for e in &st.entries {
+        let (state, when) = match e.applied_at {
+            Some(t) => (sh.paint("applied", Style::new().green()), fmt_time(t)),
+            None => (
+                sh.paint("pending", Style::new().yellow().bold()),
+                String::new(),
+            ),
+        };
+        let flag = if e.modified {
+            sh.paint("  (modified since applied)", Style::new().red())
+        } else {
+            String::new()
+        };
+        sh.line(format!("  {state}  {when:<19}  {}{flag}", e.file.name));
+    }
+    for m in &st.missing {
+        sh.line(format!(
+            "  {}  {:<19}  {}",
+            sh.paint("missing", Style::new().red().bold()),
+            fmt_time(m.applied_at),
+            m.version
+        ));
+    }
+    if !st.entries.is_empty() || !st.missing.is_empty() {
+        sh.line("");
+    }
+    for m in &modified {
+        sh.warn(format!(
+            "`{m}` was changed after it was applied; the database may not match its source"
+        ));
+    }
+    if !st.missing.is_empty() {
+        sh.warn(format!(
+            "{} applied migration(s) have no file in the migration crate; restore them before running up or down",
+            st.missing.len()
+        ));
+    } else if pending > 0 {
+        sh.note(format!("{pending} pending; run `cargo dbm up` to apply"));
+    } else {
+        sh.status("Fresh", "database is up to date");
+    }
+    Ok(code)
+}
+
+pub async fn current(ctx: Ctx) -> Result<i32> {
+    let st = crate::ops::status::status(&ctx).await?;
+    let cur = st.current();
+    if ctx.shell.format == Format::Json {
+        ctx.shell.json(&json!({
+            "current": cur.map(|e| &e.file.name),
+            "applied_at": cur.and_then(|e| e.applied_at).map(|t| rfc3339(t * 1000)),
+            "is_head": cur.map(|e| e.file.name.as_str()) == st.head().map(|e| e.file.name.as_str()),
+        }));
+    } else {
+        match cur {
+            Some(e) => {
+                let head = if st.pending().next().is_none() {
+                    " (head)"
+                } else {
+                    ""
+                };
+                println!("{}{head}", e.file.name);
+            }
+            None => println!("base (nothing applied)"),
+        }
+    }
+    Ok(exit_codes::OK)
+}
+
+pub async fn heads(ctx: Ctx) -> Result<i32> {
+    let mig = ctx.ws.migration()?;
+    let src = crate::migrator_source::MigratorSource::load(&mig.lib)?;
+    let head = src.migrations.last().map(|m| m.name.clone());
+    if ctx.shell.format == Format::Json {
+        ctx.shell
+            .json(&json!({ "heads": head.iter().collect::<Vec<_>>() }));
+    } else {
+        match head {
+            Some(h) => println!("{h} (head)"),
+            None => println!("base (the migration crate has no migrations)"),
+        }
+    }
+    Ok(exit_codes::OK)
+}
+
+pub async fn history(ctx: Ctx) -> Result<i32> {
+    let items = crate::ops::status::history(&ctx).await?;
+    let sh = &ctx.shell;
+    if sh.format == Format::Json {
+        sh.json(&json!(
+            items
+                .iter()
+                .map(|i| json!({
+                    "version": i.version,
+                    "direction": i.direction,
+                    "at": rfc3339(i.at_ms),
+                    "duration_ms": i.duration_ms,
+                    "applied_by": i.applied_by,
+                    "checksum": i.checksum,
+                }))
+                .collect::<Vec<_>>()
+        ));
+        return Ok(exit_codes::OK);
+    }
+    if items.is_empty() {
+        sh.line("no migration has been applied to this database yet");
+    }
+    for i in &items {
+        let dir = if i.direction == "up" {
+            sh.paint("up  ", Style::new().green())
+        } else {
+            sh.paint("down", Style::new().yellow())
+        };
+        let dur = i
+            .duration_ms
+            .map(|d| format!("{d} ms"))
+            .unwrap_or_else(|| "-".into());
+        let who = i.applied_by.clone().unwrap_or_else(|| "-".into());
+        println!(
+            "{}  {dir}  {}  {}",
+            fmt_time(i.at_ms / 1000),
+            i.version,
+            sh.dim(format!("{dur}, {who}"))
+        );
+    }
+    Ok(exit_codes::OK)
+}
+
+pub async fn info(ctx: Ctx) -> Result<i32> {
+    let ws = &ctx.ws;
+    let sh = &ctx.shell;
+    let mig = ws.migration.as_ref();
+    if sh.format == Format::Json {
+        sh.json(&json!({
+            "workspace_root": ws.root,
+            "target_dir": ws.target_dir,
+            "database": ctx.url.redacted(),
+            "database_source": ctx.url.source,
+            "engine": ctx.url.engine,
+            "migration_crate": mig,
+            "entity_crates": ws.entities,
+        }));
+        return Ok(exit_codes::OK);
+    }
+    sh.status("Workspace", ws.root.display());
+    sh.status(
+        "Database",
+        format!("{} (from {})", ctx.url.redacted(), ctx.url.source),
+    );
+    match mig {
+        Some(m) => {
+            let n = crate::migrator_source::MigratorSource::load(&m.lib)
+                .map(|s| s.migrations.len().to_string())
+                .unwrap_or_else(|e| format!("unreadable: {e}"));
+            sh.status(
+                "Migrations",
+                format!("crate `{}` in {} ({n} migrations)", m.name, ws.rel(&m.dir)),
+            );
+        }
+        None => sh.status("Migrations", "no migration crate (run `cargo dbm init`)"),
+    }
+    if ws.entities.is_empty() {
+        sh.status(
+            "Entities",
+            "none found (no module derives DeriveEntityModel)",
+        );
+    }
+    for c in &ws.entities {
+        let list: Vec<String> = c
+            .entities
+            .iter()
+            .map(|e| match &e.table {
+                Some(t) => format!("{} ({t})", e.module),
+                None => e.module.clone(),
+            })
+            .collect();
+        sh.status(
+            "Entities",
+            format!("crate `{}`: {}", c.name, list.join(", ")),
+        );
+    }
+    Ok(exit_codes::OK)
+}

@@ -1,0 +1,204 @@
+//! The tracking tables: sea-orm-migration's `seaql_migrations` (read and written exactly as
+//! sea-orm-migration does, so existing projects keep working) and cargo-dbm's own
+//! `dbm_history` beside it: every up and down with checksum, time, duration and who ran it.
+
+use super::Db;
+use crate::error::{Error, Result};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+/// sea-orm-migration's default tracking table.
+pub const SEAQL_TABLE: &str = "seaql_migrations";
+/// cargo-dbm's audit table.
+pub const HISTORY_TABLE: &str = "dbm_history";
+
+/// A row of `seaql_migrations`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Applied {
+    pub version: String,
+    /// Unix seconds.
+    pub applied_at: i64,
+}
+
+/// A row of `dbm_history`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryRow {
+    pub id: i64,
+    pub version: String,
+    pub direction: String,
+    pub checksum: Option<String>,
+    /// Unix milliseconds.
+    pub applied_at_ms: i64,
+    pub duration_ms: i64,
+    pub applied_by: Option<String>,
+}
+
+/// Whether `table` exists (in the current schema on PostgreSQL).
+pub async fn has_table(db: &Db, table: &str) -> Result<bool> {
+    let stmt = match db.backend() {
+        DbBackend::Sqlite => Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            [Value::from(table)],
+        ),
+        b => Statement::from_sql_and_values(
+            b,
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
+            [Value::from(table)],
+        ),
+    };
+    let row = db
+        .conn
+        .query_one_raw(stmt)
+        .await
+        .map_err(|e| Error::db(format!("looking for table `{table}`"), e))?;
+    Ok(row.is_some())
+}
+
+/// The user's tables (excluding the tracking tables and SQLite internals).
+pub async fn user_tables(db: &Db, tracking: &str) -> Result<Vec<String>> {
+    let sql = match db.backend() {
+        DbBackend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        }
+        _ => {
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+        }
+    };
+    let rows = db
+        .conn
+        .query_all_raw(Statement::from_string(db.backend(), sql))
+        .await
+        .map_err(|e| Error::db("listing tables", e))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let name: String = r
+            .try_get("", "name")
+            .map_err(|e| Error::db("listing tables", e))?;
+        if name != tracking && name != HISTORY_TABLE {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+/// The applied versions, or `None` when the tracking table does not exist.
+pub async fn applied(db: &Db, table: &str) -> Result<Option<Vec<Applied>>> {
+    if !has_table(db, table).await? {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT version, applied_at FROM {} ORDER BY version",
+        quote(table)
+    );
+    let rows = db
+        .conn
+        .query_all_raw(Statement::from_string(db.backend(), sql))
+        .await
+        .map_err(|e| Error::db(format!("reading `{table}`"), e))?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Applied {
+                version: r
+                    .try_get("", "version")
+                    .map_err(|e| Error::db(format!("reading `{table}`"), e))?,
+                applied_at: r
+                    .try_get("", "applied_at")
+                    .map_err(|e| Error::db(format!("reading `{table}`"), e))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// Every row of `dbm_history`, oldest first, or `None` when the table does not exist.
+pub async fn history(db: &Db) -> Result<Option<Vec<HistoryRow>>> {
+    if !has_table(db, HISTORY_TABLE).await? {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT id, version, direction, checksum, applied_at_ms, duration_ms, applied_by FROM {} ORDER BY id",
+        quote(HISTORY_TABLE)
+    );
+    let rows = db
+        .conn
+        .query_all_raw(Statement::from_string(db.backend(), sql))
+        .await
+        .map_err(|e| Error::db("reading the migration history", e))?;
+    let err = |e| Error::db("reading the migration history", e);
+    rows.into_iter()
+        .map(|r| {
+            Ok(HistoryRow {
+                id: r.try_get("", "id").map_err(err)?,
+                version: r.try_get("", "version").map_err(err)?,
+                direction: r.try_get("", "direction").map_err(err)?,
+                checksum: r.try_get("", "checksum").map_err(err)?,
+                applied_at_ms: r.try_get("", "applied_at_ms").map_err(err)?,
+                duration_ms: r.try_get("", "duration_ms").map_err(err)?,
+                applied_by: r.try_get("", "applied_by").map_err(err)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// Creates `seaql_migrations` (exactly as sea-orm-migration does) and `dbm_history`.
+pub async fn install(db: &Db, table: &str) -> Result<()> {
+    let t = quote(table);
+    db.exec(
+        &format!("creating `{table}`"),
+        &format!("CREATE TABLE IF NOT EXISTS {t} ( \"version\" varchar NOT NULL PRIMARY KEY, \"applied_at\" bigint NOT NULL )"),
+    )
+    .await?;
+    let id = match db.backend() {
+        DbBackend::Sqlite => "\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT",
+        _ => "\"id\" bigserial NOT NULL PRIMARY KEY",
+    };
+    db.exec(
+        "creating `dbm_history`",
+        &format!(
+            "CREATE TABLE IF NOT EXISTS {} ( {id}, \"version\" varchar NOT NULL, \"direction\" varchar NOT NULL, \"checksum\" varchar NULL, \"applied_at_ms\" bigint NOT NULL, \"duration_ms\" bigint NOT NULL, \"applied_by\" varchar NULL )",
+            quote(HISTORY_TABLE)
+        ),
+    )
+    .await
+}
+
+/// Who is running this, for the audit table: `user@host`.
+pub fn applied_by() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(current_user_from_passwd)
+        .unwrap_or_else(|| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host}")
+}
+
+/// The login name of the process's uid, from /etc/passwd (no environment needed).
+fn current_user_from_passwd() -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata("/proc/self").ok()?.uid();
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let id: u32 = f.nth(1)?.parse().ok()?;
+            (id == uid).then(|| name.to_string())
+        })
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// Quotes an identifier for SQLite and PostgreSQL.
+pub fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}

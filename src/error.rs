@@ -1,0 +1,174 @@
+//! The errors a user can cause, each with an exit code and, where there is one, the fix.
+//!
+//! Messages are lowercase fragments that read after "error: "; the hint is printed on
+//! its own line. Database URLs inside messages are always redacted.
+
+use crate::exit_codes;
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `cargo dbm`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("could not find a cargo workspace: {reason}")]
+    NotInWorkspace { reason: String },
+
+    #[error("no migration crate in the workspace at `{}`", root.display())]
+    NoMigrationCrate { root: PathBuf },
+
+    #[error(
+        "the migration crate `{name}` named in [workspace.metadata.dbm] is not a workspace member"
+    )]
+    UnknownMigrationCrate { name: String },
+
+    #[error("could not read the Migrator in `{}`: {reason}", path.display())]
+    MigratorSource { path: PathBuf, reason: String },
+
+    #[error("invalid database URL `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+
+    #[error("could not connect to the database {url}: {reason}")]
+    Connect { url: String, reason: String },
+
+    #[error("database error while {doing}: {reason}")]
+    Database { doing: String, reason: String },
+
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    #[error("invalid migration name {name:?}: {reason}")]
+    BadName { name: String, reason: String },
+
+    #[error("unknown revision `{rev}`")]
+    UnknownRevision { rev: String, hint: String },
+
+    #[error("ambiguous revision `{rev}` matches {}", candidates.join(", "))]
+    AmbiguousRevision {
+        rev: String,
+        candidates: Vec<String>,
+    },
+
+    #[error("applied migration{} missing from the migration crate: {}", if versions.len() == 1 { " is" } else { "s are" }, versions.join(", "))]
+    MissingMigrations { versions: Vec<String> },
+
+    #[error("could not compile the migrations")]
+    Build { detail: String },
+
+    #[error("migration `{version}` failed ({direction}): {message}")]
+    MigrationFailed {
+        version: String,
+        direction: String,
+        message: String,
+        rolled_back: bool,
+    },
+
+    #[error("refused: {reason}")]
+    Refused { reason: String, hint: String },
+
+    #[error("timed out after {seconds}s waiting for the migration lock on {database}")]
+    LockTimeout { seconds: u64, database: String },
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// The documented exit code for this error (see [`crate::exit_codes`]).
+    pub fn exit_code(&self) -> i32 {
+        use Error::*;
+        match self {
+            NotInWorkspace { .. } | NoMigrationCrate { .. } | UnknownMigrationCrate { .. } => {
+                exit_codes::WORKSPACE
+            }
+            MigratorSource { .. } | BadUrl { .. } | Config(_) | BadName { .. } => {
+                exit_codes::CONFIG
+            }
+            Connect { .. } | Database { .. } => exit_codes::DATABASE,
+            UnknownRevision { .. } | AmbiguousRevision { .. } | MissingMigrations { .. } => {
+                exit_codes::HISTORY
+            }
+            Build { .. } => exit_codes::BUILD,
+            MigrationFailed { .. } => exit_codes::MIGRATION,
+            Refused { .. } => exit_codes::REFUSED,
+            LockTimeout { .. } => exit_codes::LOCKED,
+            Io { .. } | Other(_) => exit_codes::FAILURE,
+        }
+    }
+
+    /// A line telling the user how to fix it, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        use Error::*;
+        Some(match self {
+            NotInWorkspace { .. } => {
+                "run `cargo dbm` inside a cargo workspace, or pass `--manifest-path path/to/Cargo.toml`".into()
+            }
+            NoMigrationCrate { .. } => {
+                "run `cargo dbm init` to create one, or name it with `migration-crate = \"...\"` under [workspace.metadata.dbm]".into()
+            }
+            UnknownMigrationCrate { .. } => {
+                "fix `migration-crate` under [workspace.metadata.dbm], or run `cargo dbm init`".into()
+            }
+            MigratorSource { .. } => {
+                "the migration crate's lib.rs must contain `impl MigratorTrait for Migrator` whose `migrations()` returns `vec![Box::new(module::Migration), ...]`".into()
+            }
+            BadUrl { .. } => {
+                "use e.g. `sqlite://data/app.db` or `postgres://user:password@host:5432/dbname` (via --database-url, DATABASE_URL, .env or [workspace.metadata.dbm] database-url)".into()
+            }
+            Connect { .. } => "check that the database server is running and that the URL, user and password are right".into(),
+            BadName { .. } => "give a short description such as `cargo dbm create \"add phone to users\"`".into(),
+            UnknownRevision { hint, .. } => hint.clone(),
+            AmbiguousRevision { .. } => "give more characters of the revision, or its full name".into(),
+            MissingMigrations { .. } => {
+                "restore the migration files (e.g. from version control), or remove their rows from the tracking table if they were deliberately deleted".into()
+            }
+            Build { .. } => "fix the compile error shown above, then run the command again".into(),
+            MigrationFailed { rolled_back: true, .. } => {
+                "the migration was rolled back and the database is as it was before it; fix the migration and run `cargo dbm up` again".into()
+            }
+            MigrationFailed { rolled_back: false, .. } => {
+                "this migration ran outside a transaction, so the statements that succeeded before the error remain; inspect the database, undo or finish them by hand, then run `cargo dbm up` again".into()
+            }
+            Refused { hint, .. } => hint.clone(),
+            LockTimeout { .. } => {
+                "another `cargo dbm up`/`down` is running against this database; wait for it, or raise --lock-timeout".into()
+            }
+            _ => return None,
+        })
+    }
+
+    /// Shorthand for an I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for a database error with what was being done.
+    pub fn db(doing: impl Into<String>, err: impl std::fmt::Display) -> Self {
+        Error::Database {
+            doing: doing.into(),
+            reason: crate::config::redact_text(&err.to_string()),
+        }
+    }
+}
+
+/// Adds context to `std::io::Result`.
+pub trait IoContext<T> {
+    fn context(self, f: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn context(self, f: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::io(f(), e))
+    }
+}

@@ -1,0 +1,66 @@
+//! Every exit code `cargo dbm` can return, in one place.
+//!
+//! Scripts may rely on these numbers; `docs/exit-codes.md` repeats this table.
+
+/// Success.
+pub const OK: i32 = 0;
+/// An unexpected error (I/O, a bug): the message says what failed.
+pub const FAILURE: i32 = 1;
+/// The command line could not be parsed (clap's own code).
+pub const USAGE: i32 = 2;
+/// `status`/`check`: migrations are pending (nothing is wrong, but the database is behind).
+pub const PENDING: i32 = 3;
+/// Not inside a cargo workspace, or the workspace has no migration crate.
+pub const WORKSPACE: i32 = 4;
+/// Bad configuration or input: malformed database URL, invalid migration name, bad template.
+pub const CONFIG: i32 = 5;
+/// The database could not be reached or answered with an error outside a migration.
+pub const DATABASE: i32 = 6;
+/// The migration history is inconsistent or a revision is unknown/ambiguous
+/// (an applied migration's file is missing, a target matches nothing or several).
+pub const HISTORY: i32 = 7;
+/// The migration crate (or the runner linking it) failed to compile.
+pub const BUILD: i32 = 8;
+/// A migration failed while running; the message says whether it was rolled back.
+pub const MIGRATION: i32 = 9;
+/// A destructive command was refused: no confirmation, no terminal, or a protected database.
+pub const REFUSED: i32 = 10;
+/// Another `cargo dbm` held the migration lock past `--lock-timeout`.
+pub const LOCKED: i32 = 11;
+
+/// The table rendered into `--help` and the docs: (code, meaning).
+pub const TABLE: &[(i32, &str)] = &[
+    (OK, "success"),
+    (FAILURE, "unexpected error"),
+    (USAGE, "invalid command line"),
+    (PENDING, "migrations are pending (status)"),
+    (WORKSPACE, "no cargo workspace or no migration crate"),
+    (
+        CONFIG,
+        "bad configuration or input (database URL, migration name, template)",
+    ),
+    (
+        DATABASE,
+        "database unreachable or failed outside a migration",
+    ),
+    (
+        HISTORY,
+        "unknown/ambiguous revision, missing migration file",
+    ),
+    (BUILD, "the migrations failed to compile"),
+    (MIGRATION, "a migration failed"),
+    (
+        REFUSED,
+        "destructive command refused (no confirmation or protected database)",
+    ),
+    (LOCKED, "timed out waiting for the migration lock"),
+];
+
+/// The table as text, for `--help`.
+pub fn help_text() -> String {
+    let mut s = String::from("Exit codes:\n");
+    for (code, meaning) in TABLE {
+        s.push_str(&format!("  {code:>2}  {meaning}\n"));
+    }
+    s
+}

@@ -1,0 +1,30 @@
+//! `cargo dbm`: manage the database of a SeaORM workspace.
+//!
+//! Bird's eye view (see `docs/architecture.md`):
+//!
+//! - [`cli`]: clap definitions; one thin module per command.
+//! - [`ops`]: the work of each command, knowing nothing of clap.
+//! - [`workspace`]: cargo metadata → migration crate, entity crates, configuration.
+//! - [`config`]: database URL resolution and redaction of secrets.
+//! - [`migrator_source`]: the list of migrations read from the Migrator's source (no build).
+//! - [`plan`]: that list against the tracking table → what is applied, pending, missing.
+//! - [`db`]: connections, tracking tables, the migration lock.
+//! - [`runner`]: the generated crate that links the user's migrations, built and run
+//!   only when user code must run.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod exit_codes;
+pub mod migrator_source;
+pub mod naming;
+pub mod ops;
+pub mod plan;
+pub mod revision;
+pub mod runner;
+pub mod shell;
+pub mod templates;
+pub mod workspace;
+
+pub use error::{Error, Result};

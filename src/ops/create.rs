@@ -1,0 +1,100 @@
+//! `create NAME`: a new migration file from the template, registered in the Migrator.
+
+use crate::error::{Error, IoContext, Result};
+use crate::migrator_source::MigratorSource;
+use crate::naming;
+use crate::templates;
+use crate::workspace::Workspace;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The migration written.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Created {
+    pub version: String,
+    pub file: PathBuf,
+    /// The template used (`None` = the built-in one).
+    pub template: Option<PathBuf>,
+}
+
+/// Where a project overrides the migration template, first match wins:
+/// `template` in `[workspace.metadata.dbm]`, then `<migration crate>/templates/migration.rs.j2`.
+pub fn local_template(ws: &Workspace) -> Option<PathBuf> {
+    if let Some(t) = &ws.config.template {
+        return Some(ws.root.join(t));
+    }
+    let mig = ws.migration.as_ref()?;
+    let p = mig.dir.join("templates").join("migration.rs.j2");
+    p.exists().then_some(p)
+}
+
+/// Writes `m<timestamp>_<slug>.rs` and registers it; on any failure nothing is left changed.
+pub fn create(ws: &Workspace, description: &str) -> Result<Created> {
+    let slug = naming::slugify(description)?;
+    let mig = ws.migration()?;
+    let src = MigratorSource::load(&mig.lib)?;
+    let version = naming::new_version(&slug, src.migrations.iter().map(|m| m.name.as_str()));
+
+    let template = local_template(ws);
+    let ctx = minijinja::context! {
+        description => description.trim(),
+        version => &version,
+        slug => &slug,
+        created => chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+    };
+    let text = match &template {
+        Some(path) => {
+            let source = std::fs::read_to_string(path).map_err(|e| {
+                Error::Config(format!(
+                    "could not read the migration template `{}`: {e}",
+                    path.display()
+                ))
+            })?;
+            templates::render_source(&path.display().to_string(), &source, ctx)?
+        }
+        None => templates::MIGRATION.render(ctx)?,
+    };
+    if let Err(e) = syn::parse_file(&text) {
+        return Err(Error::Config(format!(
+            "the migration template `{}` does not render to valid Rust (line {}: {e})",
+            template
+                .as_deref()
+                .unwrap_or(Path::new(templates::MIGRATION.name))
+                .display(),
+            e.span().start().line
+        )));
+    }
+
+    let dir = mig.lib.parent().unwrap_or(&mig.dir);
+    let file = dir.join(format!("{version}.rs"));
+    let new_lib = src.with_migration(&version);
+
+    // The file first (refusing to overwrite), then lib.rs atomically; undo the file if that fails.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .context(|| format!("could not create `{}`", file.display()))?;
+    f.write_all(text.as_bytes())
+        .context(|| format!("could not write `{}`", file.display()))?;
+    drop(f);
+    if let Err(e) = write_atomic(&mig.lib, &new_lib) {
+        let _ = std::fs::remove_file(&file);
+        return Err(e);
+    }
+    Ok(Created {
+        version,
+        file,
+        template,
+    })
+}
+
+/// Writes through a temporary file in the same folder and renames it into place.
+pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
+    let tmp = path.with_extension("dbm-tmp");
+    std::fs::write(&tmp, content).context(|| format!("could not write `{}`", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(format!("could not replace `{}`", path.display()), e)
+    })
+}

@@ -1,0 +1,237 @@
+//! Generating and compiling the runner crate.
+
+use super::Runner;
+use crate::config::{DbUrl, Engine};
+use crate::error::{Error, IoContext, Result};
+use crate::shell::Shell;
+use crate::templates;
+use crate::workspace::{MigrationCrate, Workspace};
+use cargo_metadata::{Message, MetadataCommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Cargo's own progress lines, which the progress bar replaces.
+const CARGO_NOISE: &[&str] = &[
+    "Compiling",
+    "Checking",
+    "Finished",
+    "Fresh",
+    "Running",
+    "Downloaded",
+    "Downloading",
+    "Updating",
+    "Locking",
+    "Adding",
+    "Building",
+    "Dirty",
+    "Packaging",
+];
+
+/// The cargo to run: `$CARGO` (set when invoked as `cargo dbm`), else `cargo`.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Generates the runner for this workspace and builds it.
+pub async fn build(
+    ws: &Workspace,
+    mig: &MigrationCrate,
+    url: &DbUrl,
+    shell: &Shell,
+) -> Result<Runner> {
+    let (version, package_count) = sea_orm_migration_version(ws, mig)?;
+    let mut features = vec![match url.engine {
+        Engine::Sqlite => "sqlx-sqlite".to_string(),
+        Engine::Postgres => "sqlx-postgres".to_string(),
+    }];
+    if !mig.features.iter().any(|f| f.starts_with("runtime-")) {
+        features.push("runtime-tokio-rustls".into());
+    }
+
+    let hash: String = Sha256::digest(ws.root.to_string_lossy().as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let runner = format!("dbm-runner-{hash}");
+    let dir = ws.target_dir.join("dbm").join(&runner);
+    crate::workspace::create_dir_all(&dir)?;
+
+    let manifest = templates::RUNNER_MANIFEST.render(minijinja::context! {
+        tool_version => env!("CARGO_PKG_VERSION"),
+        runner => &runner,
+        package => &mig.name,
+        path => mig.dir.to_string_lossy(),
+        sea_orm_migration => version,
+        features => features,
+    })?;
+    write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
+    write_if_changed(&dir.join("main.rs"), templates::RUNNER_MAIN.source)?;
+    sync_lockfile(&ws.root.join("Cargo.lock"), &dir)?;
+
+    compile(&dir, &runner, &ws.target_dir, package_count, shell)
+}
+
+/// The sea-orm-migration version the migration crate resolves to, so the runner links
+/// exactly the same one; and how many packages the build graph has (for the progress bar).
+fn sea_orm_migration_version(ws: &Workspace, mig: &MigrationCrate) -> Result<(String, usize)> {
+    let meta = MetadataCommand::new()
+        .manifest_path(&ws.manifest)
+        .exec()
+        .map_err(|e| Error::Build {
+            detail: format!("`cargo metadata` failed: {e}"),
+        })?;
+    let pkg = meta
+        .packages
+        .iter()
+        .find(|p| p.name.as_str() == mig.name && meta.workspace_members.contains(&p.id))
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "the migration crate `{}` is missing from cargo metadata",
+                mig.name
+            ))
+        })?;
+    let resolve = meta
+        .resolve
+        .as_ref()
+        .ok_or_else(|| Error::Other("cargo metadata has no dependency graph".into()))?;
+    let node = resolve
+        .nodes
+        .iter()
+        .find(|n| n.id == pkg.id)
+        .ok_or_else(|| Error::Other("migration crate not resolved".into()))?;
+    let dep = node
+        .deps
+        .iter()
+        .find(|d| d.name == "sea_orm_migration")
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "the migration crate `{}` does not depend on sea-orm-migration",
+                mig.name
+            ))
+        })?;
+    let version = meta
+        .packages
+        .iter()
+        .find(|p| p.id == dep.pkg)
+        .map(|p| p.version.to_string())
+        .ok_or_else(|| Error::Other("sea-orm-migration is missing from cargo metadata".into()))?;
+    Ok((version, meta.packages.len()))
+}
+
+/// Writes only when the content differs, so cargo sees an unchanged runner as fresh.
+fn write_if_changed(path: &Path, content: &str) -> Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
+        return Ok(());
+    }
+    std::fs::write(path, content).context(|| format!("could not write `{}`", path.display()))
+}
+
+/// Starts the runner from the workspace's lockfile, so it resolves the very versions the
+/// workspace uses; refreshed whenever the workspace's lockfile changes.
+fn sync_lockfile(workspace_lock: &Path, dir: &Path) -> Result<()> {
+    let Ok(lock) = std::fs::read_to_string(workspace_lock) else {
+        return Ok(());
+    };
+    let stamp = dir.join("lock-source.sha256");
+    let digest: String = Sha256::digest(lock.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == digest) && dir.join("Cargo.lock").exists()
+    {
+        return Ok(());
+    }
+    std::fs::write(dir.join("Cargo.lock"), lock)
+        .context(|| format!("could not write `{}`", dir.join("Cargo.lock").display()))?;
+    std::fs::write(&stamp, digest).context(|| format!("could not write `{}`", stamp.display()))
+}
+
+fn compile(
+    dir: &Path,
+    runner: &str,
+    target_dir: &Path,
+    estimate: usize,
+    shell: &Shell,
+) -> Result<Runner> {
+    let mut cmd = cargo();
+    cmd.arg("build")
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .arg("--message-format")
+        .arg("json-render-diagnostics")
+        .arg(if shell.is_tty() {
+            "--color=always"
+        } else {
+            "--color=never"
+        })
+        .env("CARGO_TARGET_DIR", target_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::io("could not run cargo to build the migrations", e))?;
+
+    let bar = if shell.is_tty() && !shell.quiet {
+        let bar = ProgressBar::new(estimate as u64 + 1).with_style(
+            ProgressStyle::with_template(
+                "{prefix:>12.cyan.bold} [{bar:30.cyan/blue}] {pos}/{len} {wide_msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix("Building");
+        bar
+    } else {
+        shell.status("Compiling", "migrations (cargo build)");
+        ProgressBar::hidden()
+    };
+
+    // Diagnostics (rendered by cargo on stderr) are kept and shown if the build fails.
+    let stderr = child.stderr.take().expect("piped stderr");
+    let bar2 = bar.clone();
+    let errs = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+            let plain = console::strip_ansi_codes(&line).to_string();
+            let word = plain.trim_start().split_whitespace().next().unwrap_or("");
+            if word == "Blocking" {
+                bar2.println(format!(
+                    "{:>12} for the build directory lock (another cargo build is running)",
+                    "Waiting"
+                ));
+            } else if !CARGO_NOISE.contains(&word) {
+                kept.push(line);
+            }
+        }
+        kept
+    });
+
+    let mut exe = None;
+    let stdout = child.stdout.take().expect("piped stdout");
+    for msg in Message::parse_stream(BufReader::new(stdout)).map_while(|m| m.ok()) {
+        if let Message::CompilerArtifact(a) = msg {
+            bar.inc(1);
+            bar.set_message(a.target.name.clone());
+            if a.target.name == runner {
+                if let Some(e) = a.executable {
+                    exe = Some(PathBuf::from(e));
+                }
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| Error::io("cargo build", e))?;
+    bar.finish_and_clear();
+    let kept = errs.join().unwrap_or_default();
+    if !status.success() {
+        let detail = kept.join("\n");
+        eprintln!("{detail}");
+        return Err(Error::Build { detail });
+    }
+    exe.map(|exe| Runner { exe }).ok_or_else(|| Error::Build {
+        detail: "cargo did not report the runner binary".into(),
+    })
+}

@@ -1,0 +1,291 @@
+//! The runner: the only place user Rust code runs.
+//!
+//! A small crate generated from `templates/runner/` links the user's migration crate, is
+//! built with `cargo build --message-format json-render-diagnostics` in the workspace's own
+//! target directory (so nothing is compiled twice), and executed. It receives the steps on
+//! stdin and reports back as JSON lines (see `templates/runner/main.rs`).
+
+mod build;
+
+pub use build::build;
+
+use crate::config::DbUrl;
+use crate::error::{Error, Result};
+use crate::shell::Shell;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// A built runner binary.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    pub exe: PathBuf,
+}
+
+/// Up or down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+}
+
+/// One migration to run.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub direction: Direction,
+    pub version: String,
+    pub checksum: Option<String>,
+}
+
+/// What the runner did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Done {
+    pub version: String,
+    pub direction: Direction,
+    pub duration_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+enum Event {
+    Start {
+        version: String,
+    },
+    Done {
+        version: String,
+        duration_ms: u64,
+    },
+    Failed {
+        version: String,
+        direction: String,
+        message: String,
+        transactional: bool,
+    },
+    Fatal {
+        message: String,
+    },
+    Migration {
+        version: String,
+    },
+}
+
+impl Runner {
+    fn command(&self, url: &DbUrl) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&self.exe);
+        cmd.env("DBM_DATABASE_URL", url.expose())
+            .env("DBM_APPLIED_BY", crate::db::tracking::applied_by())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        match &url.schema {
+            Some(s) => cmd.env("DBM_SCHEMA", s),
+            None => cmd.env_remove("DBM_SCHEMA"),
+        };
+        die_with_parent(&mut cmd);
+        cmd
+    }
+
+    /// The migrations compiled into the Migrator, in order.
+    pub async fn list(&self, url: &DbUrl) -> Result<Vec<String>> {
+        let mut cmd = self.command(url);
+        cmd.env("DBM_MODE", "list").stdin(Stdio::null());
+        let out = cmd
+            .output()
+            .await
+            .map_err(|e| Error::io("could not start the migration runner", e))?;
+        let mut names = Vec::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            match serde_json::from_str::<Event>(line) {
+                Ok(Event::Migration { version }) => names.push(version),
+                Ok(Event::Fatal { message }) => return Err(fatal(url, &message)),
+                _ => {}
+            }
+        }
+        Ok(names)
+    }
+
+    /// Runs `steps` in order, stopping at the first failure.
+    pub async fn run(&self, url: &DbUrl, steps: &[Step], shell: &Shell) -> Result<Vec<Done>> {
+        let mut child = self
+            .command(url)
+            .spawn()
+            .map_err(|e| Error::io("could not start the migration runner", e))?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let mut input = String::new();
+        for s in steps {
+            input.push_str(&format!(
+                "{}\t{}\t{}\n",
+                s.direction.as_str(),
+                s.version,
+                s.checksum.as_deref().unwrap_or("")
+            ));
+        }
+        // Write the plan concurrently with reading events, so a large plan cannot deadlock.
+        let writer = tokio::spawn(async move {
+            let _ = stdin.write_all(input.as_bytes()).await;
+            drop(stdin);
+        });
+
+        let bar = (shell.is_tty() && steps.len() > 1 && !shell.quiet).then(|| {
+            let verb = if steps[0].direction == Direction::Up {
+                "Applying"
+            } else {
+                "Reverting"
+            };
+            let bar = ProgressBar::new(steps.len() as u64).with_style(
+                ProgressStyle::with_template(&format!(
+                    "{verb:>12} [{{bar:30.cyan/blue}}] {{pos}}/{{len}} {{msg}}"
+                ))
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut done = Vec::new();
+        let mut failure = None;
+        while let Some(line) = lines
+            .next_line()
+            .await
+            .map_err(|e| Error::io("could not read the runner's output", e))?
+        {
+            let Ok(event) = serde_json::from_str::<Event>(&line) else {
+                // Anything else the user's code printed to stdout is passed on.
+                shell.line(&line);
+                continue;
+            };
+            match event {
+                Event::Start { version } => {
+                    if let Some(b) = &bar {
+                        b.set_message(version);
+                    }
+                }
+                Event::Done {
+                    version,
+                    duration_ms,
+                } => {
+                    let direction = steps
+                        .iter()
+                        .find(|s| s.version == version)
+                        .map(|s| s.direction)
+                        .unwrap_or(Direction::Up);
+                    match &bar {
+                        Some(b) => b.inc(1),
+                        None => shell.status(
+                            if direction == Direction::Up {
+                                "Applied"
+                            } else {
+                                "Reverted"
+                            },
+                            format!("{version} {}", shell.dim(format!("({duration_ms} ms)"))),
+                        ),
+                    }
+                    done.push(Done {
+                        version,
+                        direction,
+                        duration_ms,
+                    });
+                }
+                Event::Failed {
+                    version,
+                    direction,
+                    message,
+                    transactional,
+                } => {
+                    failure = Some(Error::MigrationFailed {
+                        version,
+                        direction,
+                        message: crate::config::redact_text(&message),
+                        rolled_back: transactional,
+                    });
+                }
+                Event::Fatal { message } => failure = Some(fatal(url, &message)),
+                Event::Migration { .. } => {}
+            }
+        }
+        let _ = writer.await;
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| Error::io("the migration runner", e))?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+            for d in &done {
+                let verb = if d.direction == Direction::Up {
+                    "Applied"
+                } else {
+                    "Reverted"
+                };
+                if done.len() <= 20 {
+                    shell.status(
+                        verb,
+                        format!(
+                            "{} {}",
+                            d.version,
+                            shell.dim(format!("({} ms)", d.duration_ms))
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(f) = failure {
+            return Err(f);
+        }
+        if !status.success() {
+            return Err(Error::Other(format!(
+                "the migration runner stopped unexpectedly ({status}) after {} of {} migration(s); run `cargo dbm status` to see where the database is",
+                done.len(),
+                steps.len()
+            )));
+        }
+        Ok(done)
+    }
+}
+
+fn fatal(url: &DbUrl, message: &str) -> Error {
+    let reason = crate::config::redact_text(message);
+    if reason.starts_with("could not connect") {
+        Error::Connect {
+            url: url.redacted(),
+            reason: reason.trim_start_matches("could not connect: ").to_string(),
+        }
+    } else {
+        Error::Other(format!("the migration runner failed: {reason}"))
+    }
+}
+
+/// The runner dies with `cargo dbm`: if `cargo dbm` is killed, its transaction is rolled
+/// back instead of running on without the migration lock.
+#[cfg(target_os = "linux")]
+#[expect(
+    unsafe_code,
+    reason = "pre_exec is unsafe; prctl(PR_SET_PDEATHSIG) is async-signal-safe"
+)]
+fn die_with_parent(cmd: &mut tokio::process::Command) {
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut tokio::process::Command) {}

@@ -1,0 +1,278 @@
+//! Workspace discovery through `cargo metadata`: the root, the target directory, the
+//! `[workspace.metadata.dbm]` table, the migration crate and the entity crates.
+//!
+//! Only `cargo metadata --no-deps` is run here: it answers in milliseconds, so commands
+//! that need no compilation (`status`, an up-to-date `up`) stay fast.
+
+use crate::config::DbmConfig;
+use crate::error::{Error, IoContext, Result};
+use cargo_metadata::{Metadata, MetadataCommand, Package};
+use std::path::{Path, PathBuf};
+
+/// What `cargo dbm` knows of the workspace it runs in.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    /// The root `Cargo.toml`.
+    pub manifest: PathBuf,
+    pub target_dir: PathBuf,
+    /// A name for the embedded default database (root package or folder name).
+    pub name: String,
+    pub config: DbmConfig,
+    pub migration: Option<MigrationCrate>,
+    pub entities: Vec<EntityCrate>,
+    /// Version requirement of sea-orm found in the workspace, if any (for `init`).
+    pub sea_orm_req: Option<String>,
+}
+
+/// The crate holding the Migrator.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationCrate {
+    pub name: String,
+    pub manifest: PathBuf,
+    pub dir: PathBuf,
+    /// `src/lib.rs` (or the lib target's path).
+    pub lib: PathBuf,
+    /// The features requested on its sea-orm-migration dependency.
+    pub features: Vec<String>,
+    /// Whether that dependency keeps default features.
+    pub default_features: bool,
+}
+
+/// A package whose sources derive `DeriveEntityModel`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EntityCrate {
+    pub name: String,
+    pub dir: PathBuf,
+    pub entities: Vec<Entity>,
+}
+
+/// One entity module.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Entity {
+    /// Rust module path inside the crate, e.g. `entities::user`.
+    pub module: String,
+    pub table: Option<String>,
+    pub file: PathBuf,
+}
+
+impl Workspace {
+    /// Loads the workspace around the current directory, or around `manifest_path`.
+    pub fn load(manifest_path: Option<&Path>) -> Result<Self> {
+        let meta = metadata(manifest_path)?;
+        Self::from_metadata(&meta)
+    }
+
+    fn from_metadata(meta: &Metadata) -> Result<Self> {
+        let root: PathBuf = meta.workspace_root.clone().into();
+        let manifest = root.join("Cargo.toml");
+        let config = DbmConfig::from_metadata(&meta.workspace_metadata)?;
+        let members: Vec<&Package> = meta.workspace_packages();
+
+        let name = members
+            .iter()
+            .find(|p| Path::new(p.manifest_path.as_std_path()) == manifest)
+            .map(|p| p.name.to_string())
+            .or_else(|| root.file_name().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "app".into());
+
+        let migration = match &config.migration_crate {
+            Some(wanted) => {
+                let pkg = members
+                    .iter()
+                    .find(|p| p.name.as_str() == wanted)
+                    .ok_or_else(|| Error::UnknownMigrationCrate {
+                        name: wanted.clone(),
+                    })?;
+                Some(migration_crate(pkg)?)
+            }
+            None => {
+                let found: Vec<&&Package> = members
+                    .iter()
+                    .filter(|p| p.dependencies.iter().any(|d| d.name == "sea-orm-migration"))
+                    .collect();
+                match found.as_slice() {
+                    [] => None,
+                    [one] => Some(migration_crate(one)?),
+                    many => {
+                        return Err(Error::Config(format!(
+                            "several crates depend on sea-orm-migration ({}); name the one holding the Migrator with `migration-crate = \"...\"` under [workspace.metadata.dbm]",
+                            many.iter()
+                                .map(|p| p.name.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                }
+            }
+        };
+
+        let sea_orm_req = members
+            .iter()
+            .flat_map(|p| p.dependencies.iter())
+            .find(|d| d.name == "sea-orm")
+            .map(|d| d.req.to_string());
+
+        let entities = members
+            .iter()
+            .filter(|p| {
+                p.dependencies
+                    .iter()
+                    .any(|d| d.name == "sea-orm" || d.name == "sea-orm-migration")
+            })
+            .filter(|p| migration.as_ref().is_none_or(|m| m.name != p.name.as_str()))
+            .filter_map(|p| {
+                let dir = p.manifest_path.parent()?.as_std_path().to_path_buf();
+                let entities = scan_entities(&dir.join("src"));
+                (!entities.is_empty()).then(|| EntityCrate {
+                    name: p.name.to_string(),
+                    dir,
+                    entities,
+                })
+            })
+            .collect();
+
+        Ok(Workspace {
+            root,
+            manifest,
+            target_dir: meta.target_directory.clone().into(),
+            name,
+            config,
+            migration,
+            entities,
+            sea_orm_req,
+        })
+    }
+
+    /// The migration crate, or the error that tells the user to run `init`.
+    pub fn migration(&self) -> Result<&MigrationCrate> {
+        self.migration
+            .as_ref()
+            .ok_or_else(|| Error::NoMigrationCrate {
+                root: self.root.clone(),
+            })
+    }
+
+    /// A short path for messages: relative to the workspace root when inside it.
+    pub fn rel(&self, p: &Path) -> String {
+        p.strip_prefix(&self.root)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    }
+}
+
+/// Runs `cargo metadata --no-deps` (honouring `CARGO` and `--manifest-path`).
+pub fn metadata(manifest_path: Option<&Path>) -> Result<Metadata> {
+    let mut cmd = MetadataCommand::new();
+    cmd.no_deps();
+    if let Some(p) = manifest_path {
+        if !p.exists() {
+            return Err(Error::NotInWorkspace {
+                reason: format!("`{}` does not exist", p.display()),
+            });
+        }
+        cmd.manifest_path(p);
+    }
+    cmd.exec().map_err(|e| match e {
+        cargo_metadata::Error::CargoMetadata { stderr } => Error::NotInWorkspace {
+            reason: stderr
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or(stderr.trim())
+                .trim_start_matches("error: ")
+                .to_string(),
+        },
+        other => Error::NotInWorkspace {
+            reason: other.to_string(),
+        },
+    })
+}
+
+fn migration_crate(pkg: &Package) -> Result<MigrationCrate> {
+    let manifest: PathBuf = pkg.manifest_path.clone().into();
+    let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let lib = pkg
+        .targets
+        .iter()
+        .find(|t| {
+            t.kind.iter().any(|k| {
+                matches!(
+                    k,
+                    cargo_metadata::TargetKind::Lib | cargo_metadata::TargetKind::RLib
+                )
+            })
+        })
+        .map(|t| t.src_path.clone().into())
+        .ok_or_else(|| Error::MigratorSource {
+            path: manifest.clone(),
+            reason: format!("the crate `{}` has no library target", pkg.name),
+        })?;
+    let dep = pkg
+        .dependencies
+        .iter()
+        .find(|d| d.name == "sea-orm-migration");
+    Ok(MigrationCrate {
+        name: pkg.name.to_string(),
+        manifest,
+        dir,
+        lib,
+        features: dep.map(|d| d.features.clone()).unwrap_or_default(),
+        default_features: dep.is_none_or(|d| d.uses_default_features),
+    })
+}
+
+/// Finds the modules deriving `DeriveEntityModel` under `src`.
+fn scan_entities(src: &Path) -> Vec<Entity> {
+    let mut out = Vec::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in rd.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                if !text.contains("DeriveEntityModel") {
+                    continue;
+                }
+                let rel = path.strip_prefix(src).unwrap_or(&path).with_extension("");
+                let mut parts: Vec<String> = rel
+                    .iter()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .collect();
+                if parts
+                    .last()
+                    .is_some_and(|l| l == "mod" || l == "lib" || l == "main")
+                {
+                    parts.pop();
+                }
+                out.push(Entity {
+                    module: parts.join("::"),
+                    table: table_name(&text),
+                    file: path,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.module.cmp(&b.module));
+    out
+}
+
+fn table_name(text: &str) -> Option<String> {
+    let i = text.find("table_name")?;
+    let rest = &text[i..];
+    let start = rest.find('"')? + 1;
+    let end = rest[start..].find('"')? + start;
+    Some(rest[start..end].to_string())
+}
+
+/// Creates `dir` and its parents, with context.
+pub fn create_dir_all(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).context(|| format!("could not create `{}`", dir.display()))
+}

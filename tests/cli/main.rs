@@ -1,0 +1,10 @@
+//! Integration tests: the real `cargo-dbm` binary against fixture workspaces.
+//! One module per command, as diesel_cli does.
+
+mod support;
+
+mod create;
+mod errors;
+mod help;
+mod init;
+mod migrate;

@@ -1,0 +1,161 @@
+//! Project automation: `cargo xtask <task>`.
+//!
+//! - `quickstart`: installs cargo-dbm and runs the README's quickstart on a copy of `example/`.
+//! - `test`: the whole test suite, setting up what a fresh machine lacks (PostgreSQL).
+//! - `bench`: the benchmarks of `docs/benchmarks.md`.
+
+mod bench;
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("quickstart") => quickstart(),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <quickstart | test [cargo test args] | bench [status|apply|all]>"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs a command, echoing it, failing on a non-zero exit.
+pub fn sh(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", show(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not run {}", show(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed with {status}", show(cmd));
+    }
+    Ok(())
+}
+
+fn show(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program().to_string_lossy().into_owned())
+        .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Copies a directory tree, skipping build output and databases.
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == "target" || name == "data" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// The README's quickstart, on a fresh copy of the example workspace in target/quickstart.
+fn quickstart() -> Result<()> {
+    let repo = repo();
+    sh(cargo()
+        .args(["install", "--path"])
+        .arg(&repo)
+        .arg("--locked")
+        .arg("--debug"))?;
+    let demo = repo.join("target").join("quickstart");
+    if demo.exists() {
+        std::fs::remove_dir_all(&demo)?;
+    }
+    copy_dir(&repo.join("example"), &demo)?;
+    eprintln!("$ cd {}", demo.display());
+    let dbm = |args: &[&str]| -> Result<()> {
+        let mut cmd = cargo();
+        cmd.arg("dbm")
+            .args(args)
+            .current_dir(&demo)
+            .env_remove("DATABASE_URL");
+        sh(&mut cmd)
+    };
+    dbm(&["init"])?;
+    dbm(&["create", "create users"])?;
+    dbm(&["create", "add phone"])?;
+    // `status` exits 3 while migrations are pending; that is its job.
+    let mut status = cargo();
+    status
+        .args(["dbm", "status"])
+        .current_dir(&demo)
+        .env_remove("DATABASE_URL");
+    eprintln!("$ cargo dbm status");
+    status.status()?;
+    dbm(&["up"])?;
+    dbm(&["status"])?;
+    dbm(&["history"])?;
+    eprintln!(
+        "\nThe demo workspace is in {}; try `cargo dbm down` there.",
+        demo.display()
+    );
+    Ok(())
+}
+
+/// Makes sure a PostgreSQL server can be started by the tests, installing Debian's package
+/// on a fresh machine.
+fn ensure_postgres() -> Result<()> {
+    let has_initdb = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|rd| rd.flatten().any(|e| e.path().join("bin/initdb").exists()))
+        .unwrap_or(false);
+    if has_initdb || std::env::var_os("PG_BINDIR").is_some() {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        bail!(
+            "PostgreSQL's server binaries are missing: install Debian's `postgresql` package (or set PG_BINDIR)"
+        );
+    }
+    sh(Command::new("apt-get").arg("update").arg("-q"))?;
+    sh(Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "postgresql",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// The whole test suite (unit, integration on SQLite and PostgreSQL, snapshot, xtask).
+fn test(extra: &[String]) -> Result<()> {
+    ensure_postgres()?;
+    let mut cmd = cargo();
+    cmd.current_dir(repo())
+        .args(["test", "--workspace", "--locked"])
+        .args(extra);
+    // Snapshots must match what is committed; never write new ones in a test run.
+    cmd.env("INSTA_UPDATE", "no");
+    sh(&mut cmd)
+}
