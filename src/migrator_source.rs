@@ -220,21 +220,39 @@ impl MigratorSource {
         match self.vec_last {
             Some(last) => {
                 let indent = line_indent(text, last.line);
-                let at = offset(text, last);
-                let ins = if self.vec_trailing_comma {
-                    format!("\n{indent}{entry},")
+                let end = offset(text, last);
+                // A comment after the last entry stays on its line: insert after the line.
+                let line_end = text[end..]
+                    .find('\n')
+                    .map(|i| end + i)
+                    .unwrap_or(text.len());
+                let rest = text[end..line_end].trim();
+                let at = if rest.is_empty() || rest.starts_with("//") {
+                    line_end
                 } else {
-                    format!(",\n{indent}{entry}")
+                    end
                 };
-                edits.push((at, ins));
+                let comma = if self.vec_trailing_comma { "" } else { "," };
+                if at == end {
+                    edits.push((at, format!("{comma}\n{indent}{entry},")));
+                } else {
+                    edits.push((at, format!("\n{indent}{entry},")));
+                    edits.push((end, comma.to_string()));
+                }
             }
             None => {
-                let indent = line_indent(text, self.vec_open.line);
-                let open = offset(text, self.vec_open) + 1;
+                // Empty list: the entry goes before the closing bracket, after any comment.
+                let indent = line_indent(text, self.vec_close.line);
                 let close = offset(text, self.vec_close);
-                // Replace whatever whitespace sits between the brackets.
-                let mut s = text[..open].to_string();
-                s.push_str(&format!("\n{indent}    {entry},\n{indent}"));
+                let open = offset(text, self.vec_open) + 1;
+                let at = open + text[open..close].trim_end().len();
+                let inner = if self.vec_close.line == self.vec_open.line {
+                    line_indent(text, self.vec_open.line)
+                } else {
+                    indent.clone()
+                };
+                let mut s = text[..at].to_string();
+                s.push_str(&format!("\n{inner}    {entry},\n{inner}"));
                 s.push_str(&text[close..]);
                 return insert_mod(self, &s, module);
             }
@@ -450,6 +468,27 @@ impl MigratorTrait for Migrator {
         let out = src.with_migration("b2");
         let again = MigratorSource::parse(Path::new("/x/src/lib.rs"), out.clone()).unwrap();
         assert_eq!(again.migrations.len(), 2, "{out}");
+    }
+
+    #[test]
+    fn a_comment_after_the_last_entry_stays_with_it() {
+        let lib = "mod a1;\npub struct Migrator;\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![\n            Box::new(a1::Migration) // the first\n        ]\n    }\n}\n";
+        let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap();
+        let out = src.with_migration("b2");
+        assert!(out.contains("            Box::new(a1::Migration), // the first\n            Box::new(b2::Migration),\n        ]"), "{out}");
+    }
+
+    #[test]
+    fn a_comment_in_an_empty_list_is_kept() {
+        let lib = "pub struct Migrator;\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![\n            // none yet\n        ]\n    }\n}\n";
+        let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap();
+        let out = src.with_migration("b2");
+        assert!(
+            out.contains(
+                "vec![\n            // none yet\n            Box::new(b2::Migration),\n        ]"
+            ),
+            "{out}"
+        );
     }
 
     #[test]

@@ -175,14 +175,20 @@ pub fn metadata(manifest_path: Option<&Path>) -> Result<Metadata> {
         cmd.manifest_path(p);
     }
     cmd.exec().map_err(|e| match e {
-        cargo_metadata::Error::CargoMetadata { stderr } => Error::NotInWorkspace {
-            reason: stderr
+        cargo_metadata::Error::CargoMetadata { stderr } => {
+            // Keep cargo's whole explanation (its "Caused by:" lines say what is wrong).
+            let text: Vec<&str> = stderr
                 .lines()
-                .find(|l| l.starts_with("error"))
-                .unwrap_or(stderr.trim())
-                .trim_start_matches("error: ")
-                .to_string(),
-        },
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let reason = text.join(" ").trim_start_matches("error: ").to_string();
+            if stderr.contains("could not find `Cargo.toml`") {
+                Error::NotInWorkspace { reason }
+            } else {
+                Error::Config(format!("cargo could not read the workspace: {reason}"))
+            }
+        }
         other => Error::NotInWorkspace {
             reason: other.to_string(),
         },

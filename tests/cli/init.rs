@@ -90,9 +90,11 @@ fn adopts_an_existing_migration_crate_unchanged() {
     let fx = Fixture::bare();
     copy_dir(&made.path("migration"), &fx.path("db-migrations"));
     let manifest = fx.path("db-migrations/Cargo.toml");
-    let text = std::fs::read_to_string(&manifest)
-        .unwrap()
-        .replace("name = \"migration\"", "name = \"db-migrations\"");
+    let text = std::fs::read_to_string(&manifest).unwrap().replacen(
+        "name = \"migration\"",
+        "name = \"db-migrations\"",
+        1,
+    );
     std::fs::write(&manifest, text).unwrap();
     let root = fx.read("Cargo.toml").replace(
         r#"members = ["entity"]"#,

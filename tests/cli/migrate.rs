@@ -172,24 +172,28 @@ dual!(a_missing_migration_file_is_reported, |env| {
 dual!(up_to_date_answers_without_compiling, |env| {
     env.fx.migration("create accounts", USERS_UP, USERS_DOWN);
     env.dbm(&["up"]).ok();
-    // With cargo unusable, anything that tried to build would fail.
-    let out = env.fx.dbm_env(
-        &["up"],
-        &[("CARGO", "/bin/false"), ("PATH", "/nonexistent")],
-    );
+    // A cargo that fails any build (metadata still works): nothing may try to compile.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let wrapper = env.fx.path("no-build-cargo.sh");
+    std::fs::write(&wrapper, format!("#!/bin/sh\nif [ \"$1\" = build ]; then echo 'build attempted' >&2; exit 99; fi\nexec {cargo} \"$@\"\n")).unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let no_build = [("CARGO", wrapper.to_str().unwrap())];
+    let out = env.fx.dbm_env(&["up"], &no_build);
     out.ok().contains("up to date");
+    assert!(!out.all().contains("build attempted"));
+    for cmd in ["status", "history", "current", "heads"] {
+        env.fx.dbm_env(&[cmd], &no_build).ok();
+    }
+    // The wrapper does stop a build, so the checks above mean something.
+    env.fx.migration("add phone", PHONE_UP, PHONE_DOWN);
     env.fx
-        .dbm_env(
-            &["status"],
-            &[("CARGO", "/bin/false"), ("PATH", "/nonexistent")],
-        )
-        .ok();
-    env.fx
-        .dbm_env(
-            &["history"],
-            &[("CARGO", "/bin/false"), ("PATH", "/nonexistent")],
-        )
-        .ok();
+        .dbm_env(&["up"], &no_build)
+        .expect_code(8)
+        .contains("build attempted");
 });
 
 #[test]
