@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod exit_codes;
+pub mod guard;
 pub mod migrator_source;
 pub mod naming;
 pub mod ops;

@@ -1,6 +1,6 @@
 //! `cargo dbm up` and `cargo dbm down`
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit_codes;
 use crate::ops::Ctx;
 use crate::ops::migrate::Outcome;
@@ -24,9 +24,8 @@ pub struct DownArgs {
     /// Seconds to wait for another `cargo dbm` holding the migration lock.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
-    /// Do not ask before reverting every migration (`down base`).
-    #[arg(long, short = 'y')]
-    yes: bool,
+    #[command(flatten)]
+    consent: super::ConsentArgs,
 }
 
 pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
@@ -42,13 +41,13 @@ pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
 
 pub async fn down(ctx: Ctx, args: DownArgs) -> Result<i32> {
     if args.target.as_deref() == Some("base") {
-        confirm(
-            &ctx,
-            args.yes,
-            &format!(
-                "Revert every migration of {}? Their data will be lost.",
-                ctx.url.redacted()
-            ),
+        let protected = ctx.ws.config.protected;
+        crate::guard::confirm(
+            &ctx.shell,
+            &ctx.url,
+            protected,
+            args.consent.into(),
+            "revert every migration",
         )?;
     }
     let outcome = crate::ops::migrate::down(
@@ -91,29 +90,5 @@ fn report(ctx: &Ctx, o: &Outcome) {
     }
     if sh.format == Format::Json {
         sh.json(&serde_json::to_value(o).unwrap_or_default());
-    }
-}
-
-/// Asks before a destructive step (default "no"); `--yes` skips; no terminal means no.
-pub fn confirm(ctx: &Ctx, yes: bool, question: &str) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    if !ctx.shell.stdin_is_tty() {
-        return Err(Error::Refused {
-            reason: "this command destroys data and there is no terminal to confirm it".into(),
-            hint: "pass `--yes` to confirm non-interactively".into(),
-        });
-    }
-    let answer = dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact_on(&ctx.shell.term());
-    match answer {
-        Ok(true) => Ok(()),
-        _ => Err(Error::Refused {
-            reason: "not confirmed".into(),
-            hint: "nothing was changed".into(),
-        }),
     }
 }

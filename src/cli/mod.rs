@@ -50,6 +50,26 @@ struct GlobalArgs {
     quiet: bool,
 }
 
+/// `--yes` and `--allow-protected`, for every destructive command.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct ConsentArgs {
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Allow this on a database marked protected.
+    #[arg(long)]
+    allow_protected: bool,
+}
+
+impl From<ConsentArgs> for crate::guard::Consent {
+    fn from(a: ConsentArgs) -> Self {
+        crate::guard::Consent {
+            yes: a.yes,
+            allow_protected: a.allow_protected,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create (or adopt) the migration crate, register it, and create the SQLite database.

@@ -233,3 +233,27 @@ fn a_new_sqlite_database_is_created_on_up() {
     fx.dbm(&["up"]).ok();
     assert!(fx.sqlite_path().exists());
 }
+
+#[test]
+fn a_protected_database_refuses_destructive_commands() {
+    let fx = Fixture::init();
+    let a = fx.migration("create accounts", USERS_UP, USERS_DOWN);
+    fx.dbm(&["up"]).ok();
+    let url = format!("sqlite://{}", fx.sqlite_path().display());
+    let tracked = || crate::support::query(&url, "SELECT version FROM seaql_migrations");
+    let out = fx.dbm_env(&["down", "base", "--yes"], &[("DBM_PROTECTED", "1")]);
+    out.expect_code(10)
+        .contains("protected")
+        .contains("--allow-protected");
+    assert_eq!(tracked(), [[a.clone()]]);
+    // The same through configuration.
+    let manifest = fx.read("Cargo.toml").replace(
+        "migration-crate = \"migration\"",
+        "migration-crate = \"migration\"\nprotected = true",
+    );
+    fx.write("Cargo.toml", &manifest);
+    fx.dbm(&["down", "base", "--yes"]).expect_code(10);
+    assert_eq!(tracked(), [[a]]);
+    fx.dbm(&["down", "base", "--yes", "--allow-protected"]).ok();
+    assert!(tracked().is_empty());
+}
