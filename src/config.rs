@@ -36,8 +36,9 @@ impl DbmConfig {
     pub fn from_metadata(meta: &serde_json::Value) -> Result<Self> {
         match meta.get("dbm") {
             None | Some(serde_json::Value::Null) => Ok(Self::default()),
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|e| Error::Config(format!("[workspace.metadata.dbm]: {e}"))),
+            Some(v) => {
+                serde_json::from_value(v.clone()).map_err(|e| Error::Config(format!("[workspace.metadata.dbm]: {e}")))
+            }
         }
     }
 }
@@ -113,9 +114,7 @@ impl DbUrl {
                 None => (rest, None),
             };
             if path.is_empty() {
-                return Err(bad(
-                    "no database file is named (e.g. `sqlite://data/app.db`)",
-                ));
+                return Err(bad("no database file is named (e.g. `sqlite://data/app.db`)"));
             }
             if path == ":memory:" {
                 return Ok(DbUrl {
@@ -127,11 +126,7 @@ impl DbUrl {
                 });
             }
             let p = Path::new(path);
-            let abs = if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                root.join(p)
-            };
+            let abs = if p.is_absolute() { p.to_path_buf() } else { root.join(p) };
             let mut url = format!("sqlite://{}", abs.display());
             if let Some(q) = query {
                 url.push('?');
@@ -152,9 +147,7 @@ impl DbUrl {
                     return Err(bad("no host is named"));
                 }
                 if parsed.path().trim_matches('/').is_empty() {
-                    return Err(bad(
-                        "no database name is given after the host (e.g. `/myapp`)",
-                    ));
+                    return Err(bad("no database name is given after the host (e.g. `/myapp`)"));
                 }
                 Ok(DbUrl {
                     url: raw.to_string(),
@@ -164,9 +157,7 @@ impl DbUrl {
                     schema: None,
                 })
             }
-            "mysql" | "mariadb" => Err(bad(
-                "MySQL/MariaDB is not supported yet; use SQLite or PostgreSQL",
-            )),
+            "mysql" | "mariadb" => Err(bad("MySQL/MariaDB is not supported yet; use SQLite or PostgreSQL")),
             other => Err(bad(&format!(
                 "unsupported scheme `{other}`; use `sqlite://` or `postgres://`"
             ))),
@@ -244,12 +235,7 @@ pub fn redact_text(text: &str) -> String {
 }
 
 /// Resolves the URL: flag, environment, `.env` in the workspace root, metadata, default.
-pub fn resolve_url(
-    flag: Option<&str>,
-    root: &Path,
-    config: &DbmConfig,
-    default_name: &str,
-) -> Result<DbUrl> {
+pub fn resolve_url(flag: Option<&str>, root: &Path, config: &DbmConfig, default_name: &str) -> Result<DbUrl> {
     if let Some(u) = flag {
         return DbUrl::parse(u, root, UrlSource::CommandLine);
     }
@@ -278,8 +264,8 @@ pub fn dotenv_value(root: &Path, key: &str) -> Result<Option<String>> {
     if !path.exists() {
         return Ok(None);
     }
-    let iter = dotenvy::from_path_iter(&path)
-        .map_err(|e| Error::Config(format!("could not read {}: {e}", path.display())))?;
+    let iter =
+        dotenvy::from_path_iter(&path).map_err(|e| Error::Config(format!("could not read {}: {e}", path.display())))?;
     for item in iter {
         let (k, v) = item.map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
         if k == key {
@@ -309,12 +295,7 @@ mod tests {
     fn sqlite_paths_are_relative_to_the_root() {
         let u = DbUrl::parse("sqlite://data/app.db", Path::new("/w"), UrlSource::Default).unwrap();
         assert_eq!(u.sqlite_path.as_deref(), Some(Path::new("/w/data/app.db")));
-        let u = DbUrl::parse(
-            "sqlite:///abs/x.db?mode=rwc",
-            Path::new("/w"),
-            UrlSource::Default,
-        )
-        .unwrap();
+        let u = DbUrl::parse("sqlite:///abs/x.db?mode=rwc", Path::new("/w"), UrlSource::Default).unwrap();
         assert_eq!(u.expose(), "sqlite:///abs/x.db?mode=rwc");
     }
 

@@ -18,9 +18,7 @@ pub enum Error {
     #[error("no migration crate in the workspace at `{}`", root.display())]
     NoMigrationCrate { root: PathBuf },
 
-    #[error(
-        "the migration crate `{name}` named in [workspace.metadata.dbm] is not a workspace member"
-    )]
+    #[error("the migration crate `{name}` named in [workspace.metadata.dbm] is not a workspace member")]
     UnknownMigrationCrate { name: String },
 
     #[error("could not read the Migrator in `{}`: {reason}", path.display())]
@@ -45,13 +43,16 @@ pub enum Error {
     UnknownRevision { rev: String, hint: String },
 
     #[error("ambiguous revision `{rev}` matches {}", candidates.join(", "))]
-    AmbiguousRevision {
-        rev: String,
-        candidates: Vec<String>,
-    },
+    AmbiguousRevision { rev: String, candidates: Vec<String> },
 
     #[error("applied migration{} missing from the migration crate: {}", if versions.len() == 1 { " is" } else { "s are" }, versions.join(", "))]
     MissingMigrations { versions: Vec<String> },
+
+    #[error("{database} has {} table(s) but no migration history ({})", tables.len(), tables.iter().take(5).cloned().collect::<Vec<_>>().join(", "))]
+    Untracked { database: String, tables: Vec<String> },
+
+    #[error("the Migrator lists the same version more than once: {}", versions.join(", "))]
+    DuplicateVersions { versions: Vec<String> },
 
     #[error("could not compile the migrations")]
     Build { detail: String },
@@ -86,17 +87,14 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         use Error::*;
         match self {
-            NotInWorkspace { .. } | NoMigrationCrate { .. } | UnknownMigrationCrate { .. } => {
-                exit_codes::WORKSPACE
-            }
-            MigratorSource { .. } | BadUrl { .. } | Config(_) | BadName { .. } => {
-                exit_codes::CONFIG
-            }
+            NotInWorkspace { .. } | NoMigrationCrate { .. } | UnknownMigrationCrate { .. } => exit_codes::WORKSPACE,
+            MigratorSource { .. } | BadUrl { .. } | Config(_) | BadName { .. } => exit_codes::CONFIG,
             Connect { .. } | Database { .. } => exit_codes::DATABASE,
-            UnknownRevision { .. } | AmbiguousRevision { .. } | MissingMigrations { .. } => {
+            UnknownRevision { .. } | AmbiguousRevision { .. } | MissingMigrations { .. } | DuplicateVersions { .. } => {
                 exit_codes::HISTORY
             }
             Build { .. } => exit_codes::BUILD,
+            Untracked { .. } => exit_codes::UNTRACKED,
             MigrationFailed { .. } => exit_codes::MIGRATION,
             Refused { .. } => exit_codes::REFUSED,
             LockTimeout { .. } => exit_codes::LOCKED,
@@ -130,7 +128,11 @@ impl Error {
             MissingMigrations { .. } => {
                 "restore the migration files (e.g. from version control), or remove their rows from the tracking table if they were deliberately deleted".into()
             }
+            DuplicateVersions { .. } => "give each migration its own file and register it once in `fn migrations()`".into(),
             Build { .. } => "fix the compile error shown above, then run the command again".into(),
+            Untracked { .. } => {
+                "if its schema already matches the migrations, record that with `cargo dbm stamp head`; if it matches an earlier migration, run `cargo dbm up --baseline <that migration>` to record up to it and apply the rest".into()
+            }
             MigrationFailed { rolled_back: true, .. } => {
                 "the migration was rolled back and the database is as it was before it; fix the migration and run `cargo dbm up` again".into()
             }

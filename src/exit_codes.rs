@@ -28,6 +28,11 @@ pub const REFUSED: i32 = 10;
 /// Another `cargo dbm` held the migration lock past `--lock-timeout`.
 pub const LOCKED: i32 = 11;
 
+/// `up`: the database has tables but no migration history; `stamp` or `--baseline` it.
+pub const UNTRACKED: i32 = 12;
+/// `check`: an applied migration's source changed, or two migrations share a version.
+pub const DRIFT: i32 = 13;
+
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
     (OK, "success"),
@@ -39,14 +44,8 @@ pub const TABLE: &[(i32, &str)] = &[
         CONFIG,
         "bad configuration or input (database URL, migration name, template)",
     ),
-    (
-        DATABASE,
-        "database unreachable or failed outside a migration",
-    ),
-    (
-        HISTORY,
-        "unknown/ambiguous revision, missing migration file",
-    ),
+    (DATABASE, "database unreachable or failed outside a migration"),
+    (HISTORY, "unknown/ambiguous revision, missing migration file"),
     (BUILD, "the migrations failed to compile"),
     (MIGRATION, "a migration failed"),
     (
@@ -54,6 +53,11 @@ pub const TABLE: &[(i32, &str)] = &[
         "destructive command refused (no confirmation or protected database)",
     ),
     (LOCKED, "timed out waiting for the migration lock"),
+    (
+        UNTRACKED,
+        "database has tables but no migration history (stamp or --baseline)",
+    ),
+    (DRIFT, "check: applied migration modified, or duplicate versions"),
 ];
 
 /// The table as text, for `--help`.

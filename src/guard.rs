@@ -28,19 +28,10 @@ pub fn is_protected(configured: bool) -> bool {
 }
 
 /// Asks before `action` (e.g. "revert every migration") on `url`; `Ok(())` means go ahead.
-pub fn confirm(
-    shell: &Shell,
-    url: &DbUrl,
-    protected: bool,
-    consent: Consent,
-    action: &str,
-) -> Result<()> {
+pub fn confirm(shell: &Shell, url: &DbUrl, protected: bool, consent: Consent, action: &str) -> Result<()> {
     if is_protected(protected) && !consent.allow_protected {
         return Err(Error::Refused {
-            reason: format!(
-                "{} is marked protected; refusing to {action}",
-                url.redacted()
-            ),
+            reason: format!("{} is marked protected; refusing to {action}", url.redacted()),
             hint: format!(
                 "pass `--allow-protected` if you really mean it (protection comes from `protected = true` under [workspace.metadata.dbm] or {PROTECTED_ENV})"
             ),

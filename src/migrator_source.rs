@@ -62,8 +62,7 @@ pub struct MigratorSource {
 impl MigratorSource {
     /// Reads and parses the migration crate's `lib.rs`.
     pub fn load(lib: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(lib)
-            .context(|| format!("could not read `{}`", lib.display()))?;
+        let text = std::fs::read_to_string(lib).context(|| format!("could not read `{}`", lib.display()))?;
         Self::parse(lib, text)
     }
 
@@ -86,22 +85,17 @@ impl MigratorSource {
         for item in &file.items {
             match item {
                 Item::Mod(m) if m.content.is_none() => {
-                    let path_attr =
-                        m.attrs
-                            .iter()
-                            .find(|a| a.path().is_ident("path"))
-                            .and_then(|a| {
-                                if let syn::Meta::NameValue(nv) = &a.meta {
-                                    if let Expr::Lit(syn::ExprLit {
-                                        lit: syn::Lit::Str(s),
-                                        ..
-                                    }) = &nv.value
-                                    {
-                                        return Some(s.value());
-                                    }
-                                }
-                                None
-                            });
+                    let path_attr = m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| {
+                        if let syn::Meta::NameValue(nv) = &a.meta {
+                            if let Expr::Lit(syn::ExprLit {
+                                lit: syn::Lit::Str(s), ..
+                            }) = &nv.value
+                            {
+                                return Some(s.value());
+                            }
+                        }
+                        None
+                    });
                     let is_pub = !matches!(m.vis, syn::Visibility::Inherited);
                     mods.push((m.ident.to_string(), path_attr, m.span().end(), is_pub));
                 }
@@ -142,12 +136,9 @@ impl MigratorSource {
                 }
             }
         }
-        let mac = vec_mac
-            .ok_or_else(|| err("`fn migrations()` does not return a `vec![...]` literal".into()))?;
+        let mac = vec_mac.ok_or_else(|| err("`fn migrations()` does not return a `vec![...]` literal".into()))?;
         let syn::MacroDelimiter::Bracket(br) = &mac.delimiter else {
-            return Err(err(
-                "`vec!` in `fn migrations()` must use square brackets".into()
-            ));
+            return Err(err("`vec!` in `fn migrations()` must use square brackets".into()));
         };
         let (vec_open, vec_close) = (br.span.open().start(), br.span.close().start());
         let elems: Punctuated<Expr, Token![,]> = mac
@@ -222,10 +213,7 @@ impl MigratorSource {
                 let indent = line_indent(text, last.line);
                 let end = offset(text, last);
                 // A comment after the last entry stays on its line: insert after the line.
-                let line_end = text[end..]
-                    .find('\n')
-                    .map(|i| end + i)
-                    .unwrap_or(text.len());
+                let line_end = text[end..].find('\n').map(|i| end + i).unwrap_or(text.len());
                 let rest = text[end..line_end].trim();
                 let at = if rest.is_empty() || rest.starts_with("//") {
                     line_end
@@ -273,10 +261,7 @@ fn insert_mod(src: &MigratorSource, text: &str, module: &str) -> String {
         Some(end) => {
             // After the whole line, so a trailing comment stays with its own `mod`.
             let start = offset(text, end);
-            let at = text[start..]
-                .find('\n')
-                .map(|i| start + i)
-                .unwrap_or(text.len());
+            let at = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
             let mut s = text.to_string();
             s.insert_str(at, &format!("\n{line}"));
             s
@@ -365,20 +350,12 @@ fn line_start(text: &str, line: usize) -> usize {
 fn offset(text: &str, lc: LineColumn) -> usize {
     let start = line_start(text, lc.line);
     let line = &text[start..];
-    start
-        + line
-            .char_indices()
-            .nth(lc.column)
-            .map(|(i, _)| i)
-            .unwrap_or(line.len())
+    start + line.char_indices().nth(lc.column).map(|(i, _)| i).unwrap_or(line.len())
 }
 
 fn line_indent(text: &str, line: usize) -> String {
     let start = line_start(text, line);
-    text[start..]
-        .chars()
-        .take_while(|c| *c == ' ' || *c == '\t')
-        .collect()
+    text[start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect()
 }
 
 #[cfg(test)]
@@ -409,13 +386,7 @@ impl MigratorTrait for Migrator {
     fn reads_migrations_in_order() {
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), LIB.into()).unwrap();
         let names: Vec<_> = src.migrations.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "m20240101_000001_create_users",
-                "m20240102_000001_add_posts"
-            ]
-        );
+        assert_eq!(names, ["m20240101_000001_create_users", "m20240102_000001_add_posts"]);
         assert_eq!(
             src.migrations[0].file,
             Path::new("/x/src/m20240101_000001_create_users.rs")
@@ -427,9 +398,7 @@ impl MigratorTrait for Migrator {
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), LIB.into()).unwrap();
         let out = src.with_migration("m20240103_000000_add_phone");
         assert!(
-            out.contains(
-                "mod m20240102_000001_add_posts; // posts\nmod m20240103_000000_add_phone;\n"
-            ),
+            out.contains("mod m20240102_000001_add_posts; // posts\nmod m20240103_000000_add_phone;\n"),
             "{out}"
         );
         assert!(out.contains("            Box::new(m20240102_000001_add_posts::Migration),\n            Box::new(m20240103_000000_add_phone::Migration),\n        ]"), "{out}");
@@ -450,11 +419,7 @@ impl MigratorTrait for Migrator {
         let out2 = again.with_migration("m2_b");
         let third = MigratorSource::parse(Path::new("/x/src/lib.rs"), out2.clone()).unwrap();
         assert_eq!(
-            third
-                .migrations
-                .iter()
-                .map(|m| m.module.as_str())
-                .collect::<Vec<_>>(),
+            third.migrations.iter().map(|m| m.module.as_str()).collect::<Vec<_>>(),
             ["m1_a", "m2_b"],
             "{out2}"
         );
@@ -475,7 +440,12 @@ impl MigratorTrait for Migrator {
         let lib = "mod a1;\npub struct Migrator;\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![\n            Box::new(a1::Migration) // the first\n        ]\n    }\n}\n";
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap();
         let out = src.with_migration("b2");
-        assert!(out.contains("            Box::new(a1::Migration), // the first\n            Box::new(b2::Migration),\n        ]"), "{out}");
+        assert!(
+            out.contains(
+                "            Box::new(a1::Migration), // the first\n            Box::new(b2::Migration),\n        ]"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
@@ -484,9 +454,7 @@ impl MigratorTrait for Migrator {
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap();
         let out = src.with_migration("b2");
         assert!(
-            out.contains(
-                "vec![\n            // none yet\n            Box::new(b2::Migration),\n        ]"
-            ),
+            out.contains("vec![\n            // none yet\n            Box::new(b2::Migration),\n        ]"),
             "{out}"
         );
     }

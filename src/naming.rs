@@ -80,10 +80,7 @@ mod tests {
             "add_phone_number_to_users"
         );
         assert_eq!(slugify("AddPhoneNumber").unwrap(), "add_phone_number");
-        assert_eq!(
-            slugify("Ajouter le téléphone").unwrap(),
-            "ajouter_le_telephone"
-        );
+        assert_eq!(slugify("Ajouter le téléphone").unwrap(), "ajouter_le_telephone");
         assert_eq!(slugify("добавить телефон").unwrap(), "dobavit_telefon");
         assert_eq!(slugify("2fa codes").unwrap(), "2fa_codes");
         assert!(slugify("").is_err());
@@ -97,14 +94,8 @@ mod tests {
         let a = new_version("a", []);
         let b = new_version("b", [a.as_str()]);
         let c = new_version("c", [a.as_str(), b.as_str()]);
-        assert!(
-            timestamp_of(&a).unwrap() < timestamp_of(&b).unwrap(),
-            "{a} {b}"
-        );
-        assert!(
-            timestamp_of(&b).unwrap() < timestamp_of(&c).unwrap(),
-            "{b} {c}"
-        );
+        assert!(timestamp_of(&a).unwrap() < timestamp_of(&b).unwrap(), "{a} {b}");
+        assert!(timestamp_of(&b).unwrap() < timestamp_of(&c).unwrap(), "{b} {c}");
         let future = "m29990101_000000_x";
         let d = new_version("d", [future]);
         assert_eq!(d, "m29990101_000001_d");

@@ -35,10 +35,7 @@ impl Status {
     /// Reads the tracking table (when there is a database) and matches it with the source.
     pub async fn load(db: Option<&Db>, src: &MigratorSource, table: &str) -> Result<Status> {
         let (rows, history) = match db {
-            Some(db) => (
-                tracking::applied(db, table).await?,
-                tracking::history(db).await?,
-            ),
+            Some(db) => (tracking::applied(db, table).await?, tracking::history(db).await?),
             None => (None, None),
         };
         let tracked = rows.is_some();
@@ -50,7 +47,7 @@ impl Status {
         // Last checksum recorded for each applied version.
         let mut sums: HashMap<String, String> = HashMap::new();
         for h in history.unwrap_or_default() {
-            if h.direction == "up" {
+            if h.direction == "up" || h.direction == "stamp" {
                 if let Some(c) = h.checksum {
                     sums.insert(h.version, c);
                 }
@@ -63,10 +60,8 @@ impl Status {
             .iter()
             .map(|f| {
                 let applied_at = applied.remove(&f.name);
-                let modified = applied_at.is_some()
-                    && sums
-                        .get(&f.name)
-                        .is_some_and(|s| f.checksum().is_some_and(|c| &c != s));
+                let modified =
+                    applied_at.is_some() && sums.get(&f.name).is_some_and(|s| f.checksum().is_some_and(|c| &c != s));
                 Entry {
                     file: f.clone(),
                     applied_at,
@@ -76,10 +71,7 @@ impl Status {
             .collect();
         let mut missing: Vec<tracking::Applied> = applied
             .into_iter()
-            .map(|(version, applied_at)| tracking::Applied {
-                version,
-                applied_at,
-            })
+            .map(|(version, applied_at)| tracking::Applied { version, applied_at })
             .collect();
         missing.sort_by(|a, b| a.version.cmp(&b.version));
         Ok(Status {
@@ -112,15 +104,32 @@ impl Status {
         self.entries.iter().map(|e| e.file.name.as_str()).collect()
     }
 
-    /// Refuses to go on when applied migrations have no file (as sea-orm-migration does).
+    /// Versions listed more than once in the Migrator.
+    pub fn duplicates(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut dups: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| !seen.insert(e.file.name.as_str()))
+            .map(|e| e.file.name.clone())
+            .collect();
+        dups.dedup();
+        dups
+    }
+
+    /// Refuses to go on when applied migrations have no file (as sea-orm-migration does),
+    /// or when two migrations share a version.
     pub fn ensure_complete(&self) -> Result<()> {
-        if self.missing.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::MissingMigrations {
+        if !self.missing.is_empty() {
+            return Err(Error::MissingMigrations {
                 versions: self.missing.iter().map(|m| m.version.clone()).collect(),
-            })
+            });
         }
+        let dups = self.duplicates();
+        if !dups.is_empty() {
+            return Err(Error::DuplicateVersions { versions: dups });
+        }
+        Ok(())
     }
 
     /// The steps of `up [TARGET]`: pending migrations up to the target, in list order.

@@ -29,27 +29,18 @@ pub fn resolve(rev: &str, names: &[&str], applied_count: usize) -> Result<Target
         let pos = if rev.starts_with('+') {
             applied_count + n
         } else {
-            applied_count
-                .checked_sub(n)
-                .ok_or_else(|| Error::UnknownRevision {
-                    rev: rev.into(),
-                    hint: format!("only {applied_count} migration(s) are applied"),
-                })?
+            applied_count.checked_sub(n).ok_or_else(|| Error::UnknownRevision {
+                rev: rev.into(),
+                hint: format!("only {applied_count} migration(s) are applied"),
+            })?
         };
         if pos > names.len() {
             return Err(Error::UnknownRevision {
                 rev: rev.into(),
-                hint: format!(
-                    "only {} migration(s) are pending",
-                    names.len() - applied_count
-                ),
+                hint: format!("only {} migration(s) are pending", names.len() - applied_count),
             });
         }
-        return Ok(if pos == 0 {
-            Target::Base
-        } else {
-            Target::At(pos - 1)
-        });
+        return Ok(if pos == 0 { Target::Base } else { Target::At(pos - 1) });
     }
     if let Some(i) = names.iter().position(|n| *n == rev) {
         return Ok(Target::At(i));
@@ -58,9 +49,7 @@ pub fn resolve(rev: &str, names: &[&str], applied_count: usize) -> Result<Target
         .iter()
         .enumerate()
         .filter(|(_, n)| {
-            n.starts_with(rev)
-                || n.strip_prefix('m').is_some_and(|s| s.starts_with(rev))
-                || slug(n) == Some(rev)
+            n.starts_with(rev) || n.strip_prefix('m').is_some_and(|s| s.starts_with(rev)) || slug(n) == Some(rev)
         })
         .map(|(i, _)| i)
         .collect();
@@ -83,18 +72,14 @@ fn slug(name: &str) -> Option<&str> {
 
 fn unknown(rev: &str, names: &[&str]) -> Error {
     let hint = if names.is_empty() {
-        "the migration crate has no migrations yet; create one with `cargo dbm create NAME`"
-            .to_string()
+        "the migration crate has no migrations yet; create one with `cargo dbm create NAME`".to_string()
     } else {
         format!(
             "give a migration name or a unique prefix of one (see `cargo dbm history`), `head`, `base`, `+N` or `-N`; the latest is `{}`",
             names[names.len() - 1]
         )
     };
-    Error::UnknownRevision {
-        rev: rev.into(),
-        hint,
-    }
+    Error::UnknownRevision { rev: rev.into(), hint }
 }
 
 #[cfg(test)]
@@ -110,28 +95,16 @@ mod tests {
     fn resolves() {
         assert_eq!(resolve("head", N, 0).unwrap(), Target::Head);
         assert_eq!(resolve("base", N, 3).unwrap(), Target::Base);
-        assert_eq!(
-            resolve("m20240101_000002_add_posts", N, 0).unwrap(),
-            Target::At(1)
-        );
+        assert_eq!(resolve("m20240101_000002_add_posts", N, 0).unwrap(), Target::At(1));
         assert_eq!(resolve("m202403", N, 0).unwrap(), Target::At(2));
         assert_eq!(resolve("20240301", N, 0).unwrap(), Target::At(2));
         assert_eq!(resolve("add_phone", N, 0).unwrap(), Target::At(2));
         assert_eq!(resolve("+2", N, 0).unwrap(), Target::At(1));
         assert_eq!(resolve("-1", N, 3).unwrap(), Target::At(1));
         assert_eq!(resolve("-3", N, 3).unwrap(), Target::Base);
-        assert!(matches!(
-            resolve("+4", N, 0),
-            Err(Error::UnknownRevision { .. })
-        ));
-        assert!(matches!(
-            resolve("-1", N, 0),
-            Err(Error::UnknownRevision { .. })
-        ));
-        assert!(matches!(
-            resolve("zzz", N, 0),
-            Err(Error::UnknownRevision { .. })
-        ));
+        assert!(matches!(resolve("+4", N, 0), Err(Error::UnknownRevision { .. })));
+        assert!(matches!(resolve("-1", N, 0), Err(Error::UnknownRevision { .. })));
+        assert!(matches!(resolve("zzz", N, 0), Err(Error::UnknownRevision { .. })));
         match resolve("m20240101", N, 0) {
             Err(Error::AmbiguousRevision { candidates, .. }) => assert_eq!(candidates.len(), 2),
             other => panic!("{other:?}"),

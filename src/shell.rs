@@ -42,11 +42,7 @@ impl Shell {
     }
 
     fn style(&self, s: Style) -> Style {
-        if self.stderr_tty {
-            s
-        } else {
-            s.force_styling(false)
-        }
+        if self.stderr_tty { s } else { s.force_styling(false) }
     }
 
     /// `   Verb message`, the verb right-aligned in green, as cargo prints.
@@ -54,9 +50,7 @@ impl Shell {
         if self.quiet {
             return;
         }
-        let verb = self
-            .style(Style::new().green().bold())
-            .apply_to(format!("{verb:>12}"));
+        let verb = self.style(Style::new().green().bold()).apply_to(format!("{verb:>12}"));
         let _ = writeln!(std::io::stderr(), "{verb} {msg}");
     }
 

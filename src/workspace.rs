@@ -81,9 +81,7 @@ impl Workspace {
                 let pkg = members
                     .iter()
                     .find(|p| p.name.as_str() == wanted)
-                    .ok_or_else(|| Error::UnknownMigrationCrate {
-                        name: wanted.clone(),
-                    })?;
+                    .ok_or_else(|| Error::UnknownMigrationCrate { name: wanted.clone() })?;
                 Some(migration_crate(pkg)?)
             }
             None => {
@@ -97,10 +95,7 @@ impl Workspace {
                     many => {
                         return Err(Error::Config(format!(
                             "several crates depend on sea-orm-migration ({}); name the one holding the Migrator with `migration-crate = \"...\"` under [workspace.metadata.dbm]",
-                            many.iter()
-                                .map(|p| p.name.to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            many.iter().map(|p| p.name.to_string()).collect::<Vec<_>>().join(", ")
                         )));
                     }
                 }
@@ -146,19 +141,14 @@ impl Workspace {
 
     /// The migration crate, or the error that tells the user to run `init`.
     pub fn migration(&self) -> Result<&MigrationCrate> {
-        self.migration
-            .as_ref()
-            .ok_or_else(|| Error::NoMigrationCrate {
-                root: self.root.clone(),
-            })
+        self.migration.as_ref().ok_or_else(|| Error::NoMigrationCrate {
+            root: self.root.clone(),
+        })
     }
 
     /// A short path for messages: relative to the workspace root when inside it.
     pub fn rel(&self, p: &Path) -> String {
-        p.strip_prefix(&self.root)
-            .unwrap_or(p)
-            .display()
-            .to_string()
+        p.strip_prefix(&self.root).unwrap_or(p).display().to_string()
     }
 }
 
@@ -177,11 +167,7 @@ pub fn metadata(manifest_path: Option<&Path>) -> Result<Metadata> {
     cmd.exec().map_err(|e| match e {
         cargo_metadata::Error::CargoMetadata { stderr } => {
             // Keep cargo's whole explanation (its "Caused by:" lines say what is wrong).
-            let text: Vec<&str> = stderr
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
+            let text: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
             let reason = text.join(" ").trim_start_matches("error: ").to_string();
             if stderr.contains("could not find `Cargo.toml`") {
                 Error::NotInWorkspace { reason }
@@ -202,22 +188,16 @@ fn migration_crate(pkg: &Package) -> Result<MigrationCrate> {
         .targets
         .iter()
         .find(|t| {
-            t.kind.iter().any(|k| {
-                matches!(
-                    k,
-                    cargo_metadata::TargetKind::Lib | cargo_metadata::TargetKind::RLib
-                )
-            })
+            t.kind
+                .iter()
+                .any(|k| matches!(k, cargo_metadata::TargetKind::Lib | cargo_metadata::TargetKind::RLib))
         })
         .map(|t| t.src_path.clone().into())
         .ok_or_else(|| Error::MigratorSource {
             path: manifest.clone(),
             reason: format!("the crate `{}` has no library target", pkg.name),
         })?;
-    let dep = pkg
-        .dependencies
-        .iter()
-        .find(|d| d.name == "sea-orm-migration");
+    let dep = pkg.dependencies.iter().find(|d| d.name == "sea-orm-migration");
     Ok(MigrationCrate {
         name: pkg.name.to_string(),
         manifest,
@@ -248,14 +228,8 @@ fn scan_entities(src: &Path) -> Vec<Entity> {
                     continue;
                 }
                 let rel = path.strip_prefix(src).unwrap_or(&path).with_extension("");
-                let mut parts: Vec<String> = rel
-                    .iter()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .collect();
-                if parts
-                    .last()
-                    .is_some_and(|l| l == "mod" || l == "lib" || l == "main")
-                {
+                let mut parts: Vec<String> = rel.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+                if parts.last().is_some_and(|l| l == "mod" || l == "lib" || l == "main") {
                     parts.pop();
                 }
                 out.push(Entity {

@@ -13,17 +13,13 @@ pub struct CreateArgs {
 
 pub fn run(ctx: Ctx, args: CreateArgs) -> Result<i32> {
     let created = crate::ops::create::create(&ctx.ws, &args.name)?;
-    ctx.shell.status(
-        "Created",
-        format!("migration {}", ctx.ws.rel(&created.file)),
-    );
+    ctx.shell
+        .status("Created", format!("migration {}", ctx.ws.rel(&created.file)));
     if let Some(t) = &created.template {
-        ctx.shell
-            .note(format!("from the project template {}", ctx.ws.rel(t)));
+        ctx.shell.note(format!("from the project template {}", ctx.ws.rel(t)));
     }
     if ctx.shell.format == Format::Json {
-        ctx.shell
-            .json(&serde_json::to_value(&created).unwrap_or_default());
+        ctx.shell.json(&serde_json::to_value(&created).unwrap_or_default());
     }
     Ok(exit_codes::OK)
 }

@@ -39,14 +39,9 @@ pub async fn run(mut ctx: Ctx, opts: &Options, args: InitArgs) -> Result<i32> {
     if !report.changed() {
         sh.status("Fresh", "the workspace is already set up; nothing changed");
     }
-    sh.note(format!(
-        "database: {} (from {})",
-        ctx.url.redacted(),
-        ctx.url.source
-    ));
+    sh.note(format!("database: {} (from {})", ctx.url.redacted(), ctx.url.source));
     if ctx.shell.format == Format::Json {
-        ctx.shell
-            .json(&serde_json::to_value(&report).unwrap_or_default());
+        ctx.shell.json(&serde_json::to_value(&report).unwrap_or_default());
     }
     Ok(exit_codes::OK)
 }

@@ -12,6 +12,10 @@ use std::time::Duration;
 pub struct UpArgs {
     /// Apply up to and including this revision (default: all pending).
     target: Option<String>,
+    /// For an existing database without migration history: record the migrations up to and
+    /// including REV as applied (its schema already has them), then apply the rest.
+    #[arg(long, value_name = "REV")]
+    baseline: Option<String>,
     /// Seconds to wait for another `cargo dbm` holding the migration lock.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
@@ -32,6 +36,7 @@ pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
     let outcome = crate::ops::migrate::up(
         &ctx,
         args.target.as_deref(),
+        args.baseline.as_deref(),
         Duration::from_secs(args.lock_timeout),
     )
     .await?;
@@ -50,18 +55,30 @@ pub async fn down(ctx: Ctx, args: DownArgs) -> Result<i32> {
             "revert every migration",
         )?;
     }
-    let outcome = crate::ops::migrate::down(
-        &ctx,
-        args.target.as_deref(),
-        Duration::from_secs(args.lock_timeout),
-    )
-    .await?;
+    let outcome =
+        crate::ops::migrate::down(&ctx, args.target.as_deref(), Duration::from_secs(args.lock_timeout)).await?;
     report(&ctx, &outcome);
     Ok(exit_codes::OK)
 }
 
-fn report(ctx: &Ctx, o: &Outcome) {
+pub(super) fn report(ctx: &Ctx, o: &Outcome) {
     let sh = &ctx.shell;
+    if !o.dropped.is_empty() {
+        sh.status(
+            "Dropped",
+            format!("{} object(s): {}", o.dropped.len(), o.dropped.join(", ")),
+        );
+    }
+    if !o.stamped.is_empty() {
+        sh.status(
+            "Stamped",
+            format!(
+                "{} migration(s) as already applied (baseline), up to {}",
+                o.stamped.len(),
+                o.stamped.last().map(String::as_str).unwrap_or("")
+            ),
+        );
+    }
     if o.done.is_empty() {
         let msg = match o.direction {
             Direction::Up => format!(

@@ -1,9 +1,12 @@
 //! The command line: clap definitions and a thin wrapper per command (`cli/<cmd>.rs`)
 //! that parses flags, loads the context and hands the work to [`crate::ops`].
 
+mod check;
 mod create;
 mod init;
 mod migrate;
+mod reset;
+mod stamp;
 mod status;
 
 use crate::error::Result;
@@ -81,6 +84,10 @@ enum Command {
     Up(migrate::UpArgs),
     /// Revert applied migrations: 1 by default, N, back to a revision, or `base`.
     Down(migrate::DownArgs),
+    /// Record the database as being at a revision without running migrations (baseline).
+    Stamp(stamp::StampArgs),
+    /// Drop everything in the database and re-apply all migrations (asks first).
+    Reset(reset::ResetArgs),
     /// Show applied and pending migrations; exits 3 when some are pending.
     Status,
     /// Show the most recently applied migration.
@@ -89,6 +96,8 @@ enum Command {
     Heads,
     /// Show every migration applied and reverted, with times.
     History,
+    /// CI gate: fail on pending, missing, modified or duplicate migrations.
+    Check,
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
 }
@@ -128,10 +137,7 @@ pub fn main() -> i32 {
         }
     };
     let shell = Shell::new(cli.global.format, cli.global.quiet);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             shell.error(&crate::Error::io("could not start the async runtime", e));
@@ -172,6 +178,9 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Heads => status::heads(ctx?).await,
         Command::History => status::history(ctx?).await,
         Command::Info => status::info(ctx?).await,
+        Command::Stamp(a) => stamp::run(ctx?, a).await,
+        Command::Check => check::run(ctx?).await,
+        Command::Reset(a) => reset::run(ctx?, a).await,
     }
 }
 

@@ -70,10 +70,7 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
     for e in &st.entries {
         let (state, when) = match e.applied_at {
             Some(t) => (sh.paint("applied", Style::new().green()), fmt_time(t)),
-            None => (
-                sh.paint("pending", Style::new().yellow().bold()),
-                String::new(),
-            ),
+            None => (sh.paint("pending", Style::new().yellow().bold()), String::new()),
         };
         let flag = if e.modified {
             sh.paint("  (modified since applied)", Style::new().red())
@@ -123,11 +120,7 @@ pub async fn current(ctx: Ctx) -> Result<i32> {
     } else {
         match cur {
             Some(e) => {
-                let head = if st.pending().next().is_none() {
-                    " (head)"
-                } else {
-                    ""
-                };
+                let head = if st.pending().next().is_none() { " (head)" } else { "" };
                 println!("{}{head}", e.file.name);
             }
             None => println!("base (nothing applied)"),
@@ -141,8 +134,7 @@ pub async fn heads(ctx: Ctx) -> Result<i32> {
     let src = crate::migrator_source::MigratorSource::load(&mig.lib)?;
     let head = src.migrations.last().map(|m| m.name.clone());
     if ctx.shell.format == Format::Json {
-        ctx.shell
-            .json(&json!({ "heads": head.iter().collect::<Vec<_>>() }));
+        ctx.shell.json(&json!({ "heads": head.iter().collect::<Vec<_>>() }));
     } else {
         match head {
             Some(h) => println!("{h} (head)"),
@@ -180,10 +172,7 @@ pub async fn history(ctx: Ctx) -> Result<i32> {
         } else {
             sh.paint("down", Style::new().yellow())
         };
-        let dur = i
-            .duration_ms
-            .map(|d| format!("{d} ms"))
-            .unwrap_or_else(|| "-".into());
+        let dur = i.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "-".into());
         let who = i.applied_by.clone().unwrap_or_else(|| "-".into());
         println!(
             "{}  {dir}  {}  {}",
@@ -212,10 +201,7 @@ pub async fn info(ctx: Ctx) -> Result<i32> {
         return Ok(exit_codes::OK);
     }
     sh.status("Workspace", ws.root.display());
-    sh.status(
-        "Database",
-        format!("{} (from {})", ctx.url.redacted(), ctx.url.source),
-    );
+    sh.status("Database", format!("{} (from {})", ctx.url.redacted(), ctx.url.source));
     match mig {
         Some(m) => {
             let n = crate::migrator_source::MigratorSource::load(&m.lib)
@@ -229,10 +215,7 @@ pub async fn info(ctx: Ctx) -> Result<i32> {
         None => sh.status("Migrations", "no migration crate (run `cargo dbm init`)"),
     }
     if ws.entities.is_empty() {
-        sh.status(
-            "Entities",
-            "none found (no module derives DeriveEntityModel)",
-        );
+        sh.status("Entities", "none found (no module derives DeriveEntityModel)");
     }
     for c in &ws.entities {
         let list: Vec<String> = c
@@ -243,10 +226,7 @@ pub async fn info(ctx: Ctx) -> Result<i32> {
                 None => e.module.clone(),
             })
             .collect();
-        sh.status(
-            "Entities",
-            format!("crate `{}`: {}", c.name, list.join(", ")),
-        );
+        sh.status("Entities", format!("crate `{}`: {}", c.name, list.join(", ")));
     }
     Ok(exit_codes::OK)
 }

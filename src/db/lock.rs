@@ -22,9 +22,9 @@ pub enum Lock {
     None,
 }
 
-/// `pg_try_advisory_lock(classid, objid)`: a fixed class for cargo-dbm, the schema as object.
-const PG_TRY: &str =
-    "SELECT pg_try_advisory_lock(1684172141, hashtext(current_schema())) AS locked";
+/// `pg_try_advisory_lock(classid, objid)`: a fixed class for cargo-dbm, the schema's name
+/// as object (given, not `current_schema()`, which is NULL while the schema does not exist).
+const PG_TRY: &str = "SELECT pg_try_advisory_lock(1684172141, hashtext($1)) AS locked";
 
 impl Lock {
     /// Takes the lock, waiting up to `timeout`.
@@ -90,7 +90,11 @@ impl Lock {
                 loop {
                     let row = db
                         .conn
-                        .query_one_raw(Statement::from_string(db.backend(), PG_TRY))
+                        .query_one_raw(Statement::from_sql_and_values(
+                            db.backend(),
+                            PG_TRY,
+                            [sea_orm::Value::from(url.schema.clone().unwrap_or_default())],
+                        ))
                         .await
                         .map_err(|e| Error::db("taking the migration lock", e))?;
                     let locked: bool = row

@@ -2,13 +2,12 @@
 //! and the migration lock.
 
 pub mod lock;
+pub mod schema;
 pub mod tracking;
 
 use crate::config::{DbUrl, Engine, redact_text};
 use crate::error::{Error, Result};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use std::time::Duration;
 
 /// An open connection and the URL it came from.
@@ -62,10 +61,7 @@ impl Db {
             reason: redact_text(&connect_reason(&e.to_string())),
         })?;
         // A pool connects lazily for some engines; make sure the server really answers.
-        let db = Db {
-            conn,
-            url: url.clone(),
-        };
+        let db = Db { conn, url: url.clone() };
         db.conn
             .execute_raw(Statement::from_string(db.backend(), "SELECT 1"))
             .await

@@ -71,9 +71,7 @@ pub async fn user_tables(db: &Db, tracking: &str) -> Result<Vec<String>> {
         .map_err(|e| Error::db("listing tables", e))?;
     let mut out = Vec::new();
     for r in rows {
-        let name: String = r
-            .try_get("", "name")
-            .map_err(|e| Error::db("listing tables", e))?;
+        let name: String = r.try_get("", "name").map_err(|e| Error::db("listing tables", e))?;
         if name != tracking && name != HISTORY_TABLE {
             out.push(name);
         }
@@ -86,10 +84,7 @@ pub async fn applied(db: &Db, table: &str) -> Result<Option<Vec<Applied>>> {
     if !has_table(db, table).await? {
         return Ok(None);
     }
-    let sql = format!(
-        "SELECT version, applied_at FROM {} ORDER BY version",
-        quote(table)
-    );
+    let sql = format!("SELECT version, applied_at FROM {} ORDER BY version", quote(table));
     let rows = db
         .conn
         .query_all_raw(Statement::from_string(db.backend(), sql))
@@ -141,8 +136,16 @@ pub async fn history(db: &Db) -> Result<Option<Vec<HistoryRow>>> {
         .map(Some)
 }
 
-/// Creates `seaql_migrations` (exactly as sea-orm-migration does) and `dbm_history`.
+/// Creates the PostgreSQL schema if one is configured, `seaql_migrations` (exactly as
+/// sea-orm-migration does) and `dbm_history`.
 pub async fn install(db: &Db, table: &str) -> Result<()> {
+    if let Some(schema) = &db.url.schema {
+        db.exec(
+            &format!("creating schema `{schema}`"),
+            &format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema)),
+        )
+        .await?;
+    }
     let t = quote(table);
     db.exec(
         &format!("creating `{table}`"),
@@ -201,4 +204,83 @@ fn current_user_from_passwd() -> Option<String> {
 /// Quotes an identifier for SQLite and PostgreSQL.
 pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// Records `versions` as applied without running them (`stamp`), with audit rows.
+pub async fn stamp_rows<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    versions: &[String],
+    checksums: &[Option<String>],
+) -> Result<()> {
+    use sea_orm::sea_query::{Alias, Query};
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let by = applied_by();
+    for (v, sum) in versions.iter().zip(checksums) {
+        let insert = Query::insert()
+            .into_table(Alias::new(table))
+            .columns([Alias::new("version"), Alias::new("applied_at")])
+            .values_panic([v.clone().into(), (now_ms / 1000).into()])
+            .to_owned();
+        db.execute(&insert)
+            .await
+            .map_err(|e| Error::db(format!("stamping `{v}`"), e))?;
+        audit(db, v, "stamp", sum.clone(), now_ms, &by).await?;
+    }
+    Ok(())
+}
+
+/// Removes `versions` from the tracking table without running their `down` (`stamp`).
+pub async fn unstamp_rows<C: ConnectionTrait>(db: &C, table: &str, versions: &[String]) -> Result<()> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let by = applied_by();
+    for v in versions {
+        let delete = Query::delete()
+            .from_table(Alias::new(table))
+            .and_where(Expr::col(Alias::new("version")).eq(v.clone()))
+            .to_owned();
+        db.execute(&delete)
+            .await
+            .map_err(|e| Error::db(format!("unstamping `{v}`"), e))?;
+        audit(db, v, "unstamp", None, now_ms, &by).await?;
+    }
+    Ok(())
+}
+
+async fn audit<C: ConnectionTrait>(
+    db: &C,
+    version: &str,
+    direction: &str,
+    checksum: Option<String>,
+    at_ms: i64,
+    by: &str,
+) -> Result<()> {
+    use sea_orm::sea_query::{Alias, Query};
+    let insert = Query::insert()
+        .into_table(Alias::new(HISTORY_TABLE))
+        .columns(
+            [
+                "version",
+                "direction",
+                "checksum",
+                "applied_at_ms",
+                "duration_ms",
+                "applied_by",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            version.into(),
+            direction.into(),
+            checksum.into(),
+            at_ms.into(),
+            0i64.into(),
+            by.into(),
+        ])
+        .to_owned();
+    db.execute(&insert)
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::db("writing the migration history", e))
 }

@@ -24,10 +24,7 @@ pub struct InitReport {
 
 impl InitReport {
     pub fn changed(&self) -> bool {
-        self.created_crate
-            || self.added_member
-            || self.wrote_config
-            || self.created_database.is_some()
+        self.created_crate || self.added_member || self.wrote_config || self.created_database.is_some()
     }
 }
 
@@ -57,8 +54,7 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
 
     // Membership and configuration, edited in place so the user's formatting and comments stay.
     let manifest = ctx.ws.manifest.clone();
-    let text = std::fs::read_to_string(&manifest)
-        .context(|| format!("could not read `{}`", manifest.display()))?;
+    let text = std::fs::read_to_string(&manifest).context(|| format!("could not read `{}`", manifest.display()))?;
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e| Error::Config(format!("could not parse `{}`: {e}", manifest.display())))?;
@@ -77,18 +73,11 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
             .unwrap_or(&report.migration_dir)
             .to_string_lossy()
             .replace('\\', "/");
-        let ws_tbl = doc
-            .entry("workspace")
-            .or_insert_with(|| Item::Table(Table::new()));
-        let ws_tbl = ws_tbl.as_table_mut().ok_or_else(|| {
-            Error::Config(format!(
-                "`workspace` in `{}` is not a table",
-                manifest.display()
-            ))
-        })?;
-        let members = ws_tbl
-            .entry("members")
-            .or_insert_with(|| value(Array::new()));
+        let ws_tbl = doc.entry("workspace").or_insert_with(|| Item::Table(Table::new()));
+        let ws_tbl = ws_tbl
+            .as_table_mut()
+            .ok_or_else(|| Error::Config(format!("`workspace` in `{}` is not a table", manifest.display())))?;
+        let members = ws_tbl.entry("members").or_insert_with(|| value(Array::new()));
         let arr = members.as_array_mut().ok_or_else(|| {
             Error::Config(format!(
                 "`workspace.members` in `{}` is not an array",
@@ -110,12 +99,7 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
             .entry("workspace")
             .or_insert_with(|| Item::Table(Table::new()))
             .as_table_mut()
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "`workspace` in `{}` is not a table",
-                    manifest.display()
-                ))
-            })?;
+            .ok_or_else(|| Error::Config(format!("`workspace` in `{}` is not a table", manifest.display())))?;
         let meta = ws_tbl.entry("metadata").or_insert_with(|| {
             let mut t = Table::new();
             t.set_implicit(true);
@@ -124,9 +108,7 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
         let meta = meta
             .as_table_mut()
             .ok_or_else(|| Error::Config("`workspace.metadata` is not a table".into()))?;
-        let dbm = meta
-            .entry("dbm")
-            .or_insert_with(|| Item::Table(Table::new()));
+        let dbm = meta.entry("dbm").or_insert_with(|| Item::Table(Table::new()));
         let dbm = dbm
             .as_table_mut()
             .ok_or_else(|| Error::Config("`workspace.metadata.dbm` is not a table".into()))?;
@@ -176,8 +158,7 @@ fn write_crate(ctx: &Ctx, dir: &std::path::Path, name: &str) -> Result<()> {
     crate::workspace::create_dir_all(&dir.join("src"))?;
     for (rel, content) in files {
         let path = dir.join(rel);
-        std::fs::write(&path, content)
-            .context(|| format!("could not write `{}`", path.display()))?;
+        std::fs::write(&path, content).context(|| format!("could not write `{}`", path.display()))?;
     }
     Ok(())
 }

@@ -1,33 +1,57 @@
-//! `up` and `down`: plan without compiling, and only when there is work, build the runner,
-//! take the lock, plan again under it, and run.
+//! `up`, `down` and `reset`: plan without compiling; only when there is work, build the
+//! runner, take the lock, plan again under it, and run.
 
 use super::Ctx;
 use crate::db::lock::Lock;
-use crate::db::{Create, Db, tracking};
-use crate::error::Result;
+use crate::db::{Create, Db, schema, tracking};
+use crate::error::{Error, Result};
 use crate::migrator_source::MigratorSource;
 use crate::plan::Status;
+use crate::revision::{self, Target};
 use crate::runner::{self, Direction, Done, Step};
 use std::time::Duration;
 
 /// What a migration run did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
+    /// `up-to-date`, `applied`, `reverted`, `baselined` (stamped, then applied) or `reset`.
+    pub action: &'static str,
     pub direction: Direction,
     pub done: Vec<Done>,
-    /// Migrations applied after the run (for the summary).
+    /// Migrations stamped as applied without running (`up --baseline`).
+    pub stamped: Vec<String>,
+    /// Objects dropped (`reset`).
+    pub dropped: Vec<String>,
+    /// Migrations applied after the run, and in the crate.
     pub applied: usize,
     pub total: usize,
 }
 
-/// Applies pending migrations up to `target` (all when `None`).
-pub async fn up(ctx: &Ctx, target: Option<&str>, lock_timeout: Duration) -> Result<Outcome> {
-    run(ctx, Direction::Up, target, lock_timeout).await
+/// What happens under the lock before the migrations run.
+enum Before<'a> {
+    Nothing,
+    /// Stamp everything up to this revision first (an untracked database's baseline).
+    Baseline(&'a str),
+    /// Drop everything first (`reset`).
+    DropAll,
+}
+
+/// Applies pending migrations up to `target` (all when `None`). With `baseline`, an
+/// existing database without tracking table is first stamped up to that revision.
+pub async fn up(ctx: &Ctx, target: Option<&str>, baseline: Option<&str>, lock_timeout: Duration) -> Result<Outcome> {
+    let before = baseline.map(Before::Baseline).unwrap_or(Before::Nothing);
+    run(ctx, Direction::Up, target, before, lock_timeout).await
 }
 
 /// Reverts applied migrations: one by default, N, down to a revision, or to `base`.
 pub async fn down(ctx: &Ctx, target: Option<&str>, lock_timeout: Duration) -> Result<Outcome> {
-    run(ctx, Direction::Down, target, lock_timeout).await
+    run(ctx, Direction::Down, target, Before::Nothing, lock_timeout).await
+}
+
+/// Drops everything in the database (schema), then applies every migration. The runner is
+/// built first, so a compile error leaves the database as it was. Confirm before calling.
+pub async fn reset(ctx: &Ctx, lock_timeout: Duration) -> Result<Outcome> {
+    run(ctx, Direction::Up, None, Before::DropAll, lock_timeout).await
 }
 
 fn steps(status: &Status, direction: Direction, target: Option<&str>) -> Result<Vec<Step>> {
@@ -38,56 +62,158 @@ fn steps(status: &Status, direction: Direction, target: Option<&str>) -> Result<
     }
 }
 
+/// An existing database with tables but no tracking table: refuse unless baselining.
+async fn check_untracked(ctx: &Ctx, status: &Status, before: &Before<'_>) -> Result<()> {
+    if status.tracked || !matches!(before, Before::Nothing) {
+        return Ok(());
+    }
+    let Some(db) = Db::open(&ctx.url, Create::No).await? else {
+        return Ok(());
+    };
+    let tables = tracking::user_tables(&db, &status.table).await?;
+    db.close().await;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Untracked {
+        database: ctx.url.redacted(),
+        tables,
+    })
+}
+
 async fn run(
     ctx: &Ctx,
     direction: Direction,
     target: Option<&str>,
+    before: Before<'_>,
     lock_timeout: Duration,
 ) -> Result<Outcome> {
     let mig = ctx.ws.migration()?;
     let (src, status) = ctx.status().await?;
     let total = status.entries.len();
-    let planned = steps(&status, direction, target)?;
-    if planned.is_empty() {
+    if let Before::Baseline(rev) = before {
+        if status.tracked && status.applied().next().is_some() {
+            return Err(Error::Config(format!(
+                "`--baseline {rev}` is for a database that has no migration history yet; this one has {} applied migration(s)",
+                status.applied().count()
+            )));
+        }
+    }
+    if direction == Direction::Up {
+        check_untracked(ctx, &status, &before).await?;
+    }
+    let mut planned = steps(&status, direction, target)?;
+    if let Before::Baseline(rev) = before {
+        // What remains after the baseline.
+        let upto = baseline_upto(&status, rev)?;
+        planned.retain(|s| !status.names()[..upto].contains(&s.version.as_str()));
+    }
+    let drop_all = matches!(before, Before::DropAll);
+    if planned.is_empty() && !drop_all && !matches!(before, Before::Baseline(_)) {
         return Ok(Outcome {
+            action: "up-to-date",
             direction,
             done: Vec::new(),
+            stamped: Vec::new(),
+            dropped: Vec::new(),
             applied: status.applied().count(),
             total,
         });
     }
 
-    let runner = runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?;
+    let runner = if planned.is_empty() && !drop_all {
+        None
+    } else {
+        Some(runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?)
+    };
     let lock = Lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
-    let result = locked(ctx, &src, &runner, direction, target).await;
+    let result = locked(ctx, &src, runner.as_ref(), direction, target, &before).await;
     lock.release().await;
-    let done = result?;
+    let (done, stamped, dropped) = result?;
+
+    // Verify that what ran is recorded.
     let (_, after) = ctx.status().await?;
+    for d in &done {
+        let recorded = after
+            .entries
+            .iter()
+            .any(|e| e.file.name == d.version && e.applied_at.is_some());
+        if recorded != (d.direction == Direction::Up) {
+            return Err(Error::Other(format!(
+                "migration `{}` ran but the tracking table `{}` does not show it {}; check `migration-table` under [workspace.metadata.dbm]",
+                d.version,
+                after.table,
+                if d.direction == Direction::Up {
+                    "applied"
+                } else {
+                    "reverted"
+                }
+            )));
+        }
+    }
+    let action = match (&before, direction, done.is_empty()) {
+        (Before::DropAll, _, _) => "reset",
+        (Before::Baseline(_), _, _) => "baselined",
+        (_, _, true) => "up-to-date",
+        (_, Direction::Up, false) => "applied",
+        (_, Direction::Down, false) => "reverted",
+    };
     Ok(Outcome {
+        action,
         direction,
         done,
+        stamped,
+        dropped,
         applied: after.applied().count(),
         total,
     })
 }
 
-/// Under the lock: the tracking tables exist, the plan is made again (another run may have
-/// applied some migrations meanwhile), and the runner executes it.
+fn baseline_upto(status: &Status, rev: &str) -> Result<usize> {
+    Ok(match revision::resolve(rev, &status.names(), 0)? {
+        Target::Head => status.entries.len(),
+        Target::Base => 0,
+        Target::At(i) => i + 1,
+    })
+}
+
+/// Under the lock: the tracking tables exist, the baseline or the reset happens, the plan
+/// is made again (another run may have applied some migrations meanwhile), and the runner
+/// executes it.
 async fn locked(
     ctx: &Ctx,
     src: &MigratorSource,
-    runner: &runner::Runner,
+    runner: Option<&runner::Runner>,
     direction: Direction,
     target: Option<&str>,
-) -> Result<Vec<Done>> {
+    before: &Before<'_>,
+) -> Result<(Vec<Done>, Vec<String>, Vec<String>)> {
     let table = ctx.tracking_table(src);
     let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");
+    let mut dropped = Vec::new();
+    if let Before::DropAll = before {
+        dropped = schema::drop_all(&db).await?;
+    }
     tracking::install(&db, &table).await?;
+    let mut stamped = Vec::new();
+    if let Before::Baseline(rev) = before {
+        let status = Status::load(Some(&db), src, &table).await?;
+        let upto = baseline_upto(&status, rev)?;
+        let entries: Vec<_> = status.entries[..upto]
+            .iter()
+            .filter(|e| e.applied_at.is_none())
+            .collect();
+        stamped = entries.iter().map(|e| e.file.name.clone()).collect();
+        let sums: Vec<Option<String>> = entries.iter().map(|e| e.file.checksum()).collect();
+        tracking::stamp_rows(&db.conn, &table, &stamped, &sums).await?;
+    }
     let status = Status::load(Some(&db), src, &table).await?;
     db.close().await;
     let steps = steps(&status, direction, target)?;
     if steps.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), stamped, dropped));
     }
-    runner.run(&ctx.url, &steps, &ctx.shell).await
+    let runner = runner.expect("a runner is built whenever steps were planned");
+    let done = runner.run(&ctx.url, &steps, &ctx.shell).await?;
+    Ok((done, stamped, dropped))
 }

@@ -1,9 +1,11 @@
 //! The work behind each command, free of any command-line parsing: each function takes
 //! plain values and returns data that `cli` renders.
 
+pub mod check;
 pub mod create;
 pub mod init;
 pub mod migrate;
+pub mod stamp;
 pub mod status;
 
 use crate::config::{self, DbUrl};
@@ -39,8 +41,7 @@ impl Ctx {
     }
 
     fn resolve_url(ws: &Workspace, opts: &Options) -> Result<DbUrl> {
-        let mut url =
-            config::resolve_url(opts.database_url.as_deref(), &ws.root, &ws.config, &ws.name)?;
+        let mut url = config::resolve_url(opts.database_url.as_deref(), &ws.root, &ws.config, &ws.name)?;
         if url.engine == config::Engine::Postgres {
             url.schema = opts.schema.clone().or_else(|| ws.config.schema.clone());
         }

@@ -30,8 +30,7 @@ pub async fn history(ctx: &Ctx) -> Result<Vec<HistoryItem>> {
         return Ok(Vec::new());
     };
     let rows = tracking::history(&db).await?.unwrap_or_default();
-    let recorded: std::collections::HashSet<&str> =
-        rows.iter().map(|r| r.version.as_str()).collect();
+    let recorded: std::collections::HashSet<&str> = rows.iter().map(|r| r.version.as_str()).collect();
     let table = ctx.tracking_table(&src);
     // Applied before cargo-dbm kept its own history.
     let mut items: Vec<HistoryItem> = tracking::applied(&db, &table)

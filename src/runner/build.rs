@@ -36,12 +36,7 @@ pub fn cargo() -> Command {
 }
 
 /// Generates the runner for this workspace and builds it.
-pub async fn build(
-    ws: &Workspace,
-    mig: &MigrationCrate,
-    url: &DbUrl,
-    shell: &Shell,
-) -> Result<Runner> {
+pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Shell) -> Result<Runner> {
     let (version, package_count) = sea_orm_migration_version(ws, mig)?;
     let mut features = vec![match url.engine {
         Engine::Sqlite => "sqlx-sqlite".to_string(),
@@ -141,8 +136,7 @@ fn sync_lockfile(workspace_lock: &Path, dir: &Path) -> Result<()> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == digest) && dir.join("Cargo.lock").exists()
-    {
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == digest) && dir.join("Cargo.lock").exists() {
         return Ok(());
     }
     std::fs::write(dir.join("Cargo.lock"), lock)
@@ -150,13 +144,7 @@ fn sync_lockfile(workspace_lock: &Path, dir: &Path) -> Result<()> {
     std::fs::write(&stamp, digest).context(|| format!("could not write `{}`", stamp.display()))
 }
 
-fn compile(
-    dir: &Path,
-    runner: &str,
-    target_dir: &Path,
-    estimate: usize,
-    shell: &Shell,
-) -> Result<Runner> {
+fn compile(dir: &Path, runner: &str, target_dir: &Path, estimate: usize, shell: &Shell) -> Result<Runner> {
     let mut cmd = cargo();
     cmd.arg("build")
         .arg("--manifest-path")
@@ -177,11 +165,9 @@ fn compile(
 
     let bar = if shell.is_tty() && !shell.quiet {
         let bar = ProgressBar::new(estimate as u64 + 1).with_style(
-            ProgressStyle::with_template(
-                "{prefix:>12.cyan.bold} [{bar:30.cyan/blue}] {pos}/{len} {wide_msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30.cyan/blue}] {pos}/{len} {wide_msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
         );
         bar.set_prefix("Building");
         bar

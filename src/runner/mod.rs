@@ -146,11 +146,9 @@ impl Runner {
                 "Reverting"
             };
             let bar = ProgressBar::new(steps.len() as u64).with_style(
-                ProgressStyle::with_template(&format!(
-                    "{verb:>12} [{{bar:30.cyan/blue}}] {{pos}}/{{len}} {{msg}}"
-                ))
-                .expect("valid template")
-                .progress_chars("=> "),
+                ProgressStyle::with_template(&format!("{verb:>12} [{{bar:30.cyan/blue}}] {{pos}}/{{len}} {{msg}}"))
+                    .expect("valid template")
+                    .progress_chars("=> "),
             );
             bar
         });
@@ -175,10 +173,7 @@ impl Runner {
                         b.set_message(version);
                     }
                 }
-                Event::Done {
-                    version,
-                    duration_ms,
-                } => {
+                Event::Done { version, duration_ms } => {
                     let direction = steps
                         .iter()
                         .find(|s| s.version == version)
@@ -219,10 +214,7 @@ impl Runner {
             }
         }
         let _ = writer.await;
-        let status = child
-            .wait()
-            .await
-            .map_err(|e| Error::io("the migration runner", e))?;
+        let status = child.wait().await.map_err(|e| Error::io("the migration runner", e))?;
         if let Some(b) = bar {
             b.finish_and_clear();
             for d in &done {
@@ -234,11 +226,7 @@ impl Runner {
                 if done.len() <= 20 {
                     shell.status(
                         verb,
-                        format!(
-                            "{} {}",
-                            d.version,
-                            shell.dim(format!("({} ms)", d.duration_ms))
-                        ),
+                        format!("{} {}", d.version, shell.dim(format!("({} ms)", d.duration_ms))),
                     );
                 }
             }

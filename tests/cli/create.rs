@@ -13,10 +13,7 @@ fn writes_and_registers_a_migration() {
     out.ok();
     let v = out.json();
     let version = v["version"].as_str().unwrap();
-    assert!(
-        version.starts_with('m') && version.ends_with("_add_phone"),
-        "{version}"
-    );
+    assert!(version.starts_with('m') && version.ends_with("_add_phone"), "{version}");
     assert_eq!(version.len(), "m20240101_000000_add_phone".len());
     let file = fx.migration_src().join(format!("{version}.rs"));
     let text = std::fs::read_to_string(&file).unwrap();
@@ -24,10 +21,7 @@ fn writes_and_registers_a_migration() {
     assert!(text.contains("//! add phone"));
     let lib = lib(&fx);
     assert!(lib.contains(&format!("mod {version};")), "{lib}");
-    assert!(
-        lib.contains(&format!("Box::new({version}::Migration)")),
-        "{lib}"
-    );
+    assert!(lib.contains(&format!("Box::new({version}::Migration)")), "{lib}");
     // The list is readable without compiling: status shows it pending.
     fx.dbm(&["status"])
         .expect_code(3)
@@ -48,10 +42,7 @@ fn odd_names_become_identifiers() {
         let out = fx.dbm(&["create", name, "--format", "json"]);
         out.ok();
         let version = out.json()["version"].as_str().unwrap().to_string();
-        assert!(
-            version.ends_with(&format!("_{slug}")),
-            "{name} -> {version}"
-        );
+        assert!(version.ends_with(&format!("_{slug}")), "{name} -> {version}");
     }
     let lib = lib(&fx);
     assert_eq!(lib.matches("Box::new(").count(), 5, "{lib}");
@@ -104,7 +95,10 @@ fn creates_in_the_same_second_get_distinct_ordered_versions() {
 fn keeps_the_users_code_and_comments() {
     let fx = Fixture::init();
     let custom = lib(&fx)
-        .replace("pub struct Migrator;", "// Our migrations. Do not reorder!\npub struct Migrator;\n\npub fn helper() -> u32 { 42 }")
+        .replace(
+            "pub struct Migrator;",
+            "// Our migrations. Do not reorder!\npub struct Migrator;\n\npub fn helper() -> u32 { 42 }",
+        )
         .replace("vec![]", "vec![\n            // first come first served\n        ]");
     fx.write("migration/src/lib.rs", &custom);
     fx.dbm(&["create", "one"]).ok();
@@ -127,20 +121,12 @@ fn a_project_template_overrides_the_builtin_one() {
     out.ok();
     let v = out.json();
     let text = std::fs::read_to_string(v["file"].as_str().unwrap()).unwrap();
-    assert!(
-        text.starts_with("// Team template: Seed Roles (m"),
-        "{text}"
-    );
+    assert!(text.starts_with("// Team template: Seed Roles (m"), "{text}");
 
     // A template that does not render to Rust is refused, naming it; nothing is written.
-    fx.write(
-        "migration/templates/migration.rs.j2",
-        "fn broken( {{ version }}",
-    );
+    fx.write("migration/templates/migration.rs.j2", "fn broken( {{ version }}");
     let before = lib(&fx);
-    fx.dbm(&["create", "bad"])
-        .expect_code(5)
-        .contains("migration.rs.j2");
+    fx.dbm(&["create", "bad"]).expect_code(5).contains("migration.rs.j2");
     assert_eq!(before, lib(&fx));
 }
 

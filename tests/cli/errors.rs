@@ -19,11 +19,7 @@ fn outside_a_workspace() {
 fn without_a_migration_crate() {
     let fx = Fixture::bare();
     for cmd in ["status", "up", "create"] {
-        let args: Vec<&str> = if cmd == "create" {
-            vec![cmd, "x"]
-        } else {
-            vec![cmd]
-        };
+        let args: Vec<&str> = if cmd == "create" { vec![cmd, "x"] } else { vec![cmd] };
         let out = fx.dbm(&args);
         out.expect_code(4)
             .contains("no migration crate")
@@ -43,11 +39,7 @@ fn malformed_urls() {
     ] {
         let out = fx.dbm(&["status", "--database-url", url]);
         out.expect_code(5).contains("invalid database URL");
-        assert!(
-            !out.all().contains("hunter2"),
-            "password printed: {}",
-            out.all()
-        );
+        assert!(!out.all().contains("hunter2"), "password printed: {}", out.all());
     }
     let out = fx.dbm_env(&["status"], &[("DATABASE_URL", "mysql://u:hunter2@h/db")]);
     out.expect_code(5).contains("MySQL");
@@ -69,11 +61,7 @@ fn unreachable_database_hides_the_password() {
         out.expect_code(6)
             .contains("could not connect")
             .contains("bob:***@127.0.0.1");
-        assert!(
-            !out.all().contains("hunter2"),
-            "password printed: {}",
-            out.all()
-        );
+        assert!(!out.all().contains("hunter2"), "password printed: {}", out.all());
     }
 }
 
@@ -82,13 +70,9 @@ fn wrong_password_is_reported_without_any_password() {
     let pg = PgCluster::start();
     pg.create_database("app");
     let fx = Fixture::init();
-    let url = format!(
-        "postgres://postgres:not-{PG_PASSWORD}@127.0.0.1:{}/app",
-        pg.port()
-    );
+    let url = format!("postgres://postgres:not-{PG_PASSWORD}@127.0.0.1:{}/app", pg.port());
     let out = fx.dbm(&["status", "--database-url", &url]);
-    out.expect_code(6)
-        .contains("password authentication failed");
+    out.expect_code(6).contains("password authentication failed");
     assert!(!out.all().contains(PG_PASSWORD), "{}", out.all());
     let out = fx.dbm(&["status", "--database-url", &pg.url("app")]);
     assert!(!out.all().contains(PG_PASSWORD), "{}", out.all());

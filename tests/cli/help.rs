@@ -22,21 +22,13 @@ fn subcommand_help() {
 #[test]
 fn runs_as_a_cargo_subcommand() {
     let dir = bin().parent().unwrap().to_path_buf();
-    let path = format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
     let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["dbm", "--version"])
         .env("PATH", path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
         String::from_utf8_lossy(&out.stdout).starts_with("cargo-dbm "),
         "{}",

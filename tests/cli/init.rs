@@ -9,18 +9,11 @@ fn creates_the_crate_the_member_the_config_and_the_database() {
     out.ok()
         .contains("Created migration crate `migration`")
         .contains("Created database");
-    for f in [
-        "migration/Cargo.toml",
-        "migration/src/lib.rs",
-        "migration/src/main.rs",
-    ] {
+    for f in ["migration/Cargo.toml", "migration/src/lib.rs", "migration/src/main.rs"] {
         assert!(fx.path(f).exists(), "{f} missing");
     }
     let manifest = fx.read("Cargo.toml");
-    assert!(
-        manifest.contains(r#"members = ["entity", "migration"]"#),
-        "{manifest}"
-    );
+    assert!(manifest.contains(r#"members = ["entity", "migration"]"#), "{manifest}");
     assert!(
         manifest.contains("[workspace.metadata.dbm]\nmigration-crate = \"migration\""),
         "{manifest}"
@@ -38,12 +31,11 @@ fn creates_the_crate_the_member_the_config_and_the_database() {
     assert!(lib.contains("impl MigratorTrait for Migrator"));
 
     // cargo itself agrees that the crate is a member.
-    let meta =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["metadata", "--no-deps", "--format-version", "1"])
-            .current_dir(fx.root())
-            .output()
-            .unwrap();
+    let meta = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(fx.root())
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&meta.stdout).contains("\"name\":\"migration\""));
 
     // The workspace's status answers: nothing to apply.
@@ -60,26 +52,15 @@ fn running_it_twice_changes_nothing() {
             "migration/src/lib.rs",
             "migration/src/main.rs",
         ]
-        .map(|f| {
-            (
-                fx.read(f),
-                std::fs::metadata(fx.path(f)).unwrap().modified().unwrap(),
-            )
-        })
+        .map(|f| (fx.read(f), std::fs::metadata(fx.path(f)).unwrap().modified().unwrap()))
     };
     let before = snapshot(&fx);
-    let db_before = std::fs::metadata(fx.sqlite_path())
-        .unwrap()
-        .modified()
-        .unwrap();
+    let db_before = std::fs::metadata(fx.sqlite_path()).unwrap().modified().unwrap();
     fx.dbm(&["init"]).ok().contains("nothing changed");
     assert_eq!(before, snapshot(&fx));
     assert_eq!(
         db_before,
-        std::fs::metadata(fx.sqlite_path())
-            .unwrap()
-            .modified()
-            .unwrap()
+        std::fs::metadata(fx.sqlite_path()).unwrap().modified().unwrap()
     );
 }
 
@@ -90,16 +71,14 @@ fn adopts_an_existing_migration_crate_unchanged() {
     let fx = Fixture::bare();
     copy_dir(&made.path("migration"), &fx.path("db-migrations"));
     let manifest = fx.path("db-migrations/Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap().replacen(
-        "name = \"migration\"",
-        "name = \"db-migrations\"",
-        1,
-    );
+    let text =
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .replacen("name = \"migration\"", "name = \"db-migrations\"", 1);
     std::fs::write(&manifest, text).unwrap();
-    let root = fx.read("Cargo.toml").replace(
-        r#"members = ["entity"]"#,
-        r#"members = ["entity", "db-migrations"]"#,
-    );
+    let root = fx
+        .read("Cargo.toml")
+        .replace(r#"members = ["entity"]"#, r#"members = ["entity", "db-migrations"]"#);
     fx.write("Cargo.toml", &root);
     let crate_before = fx.read("db-migrations/src/lib.rs");
     let manifest_before = fx.read("db-migrations/Cargo.toml");
@@ -110,10 +89,7 @@ fn adopts_an_existing_migration_crate_unchanged() {
     assert!(!fx.path("migration").exists(), "no second crate");
     assert_eq!(crate_before, fx.read("db-migrations/src/lib.rs"));
     assert_eq!(manifest_before, fx.read("db-migrations/Cargo.toml"));
-    assert!(
-        fx.read("Cargo.toml")
-            .contains("migration-crate = \"db-migrations\"")
-    );
+    assert!(fx.read("Cargo.toml").contains("migration-crate = \"db-migrations\""));
     fx.dbm(&["status"]).ok();
 }
 
@@ -147,10 +123,7 @@ fn info_shows_the_entities_and_the_migration_crate() {
     let v = out.json();
     assert_eq!(v["migration_crate"]["name"], "migration");
     let entities = v["entity_crates"][0]["entities"].as_array().unwrap();
-    let tables: Vec<&str> = entities
-        .iter()
-        .map(|e| e["table"].as_str().unwrap())
-        .collect();
+    let tables: Vec<&str> = entities.iter().map(|e| e["table"].as_str().unwrap()).collect();
     assert_eq!(tables, ["post", "user"]);
     assert_eq!(v["database_source"], "default");
 }

@@ -3,8 +3,10 @@
 
 mod support;
 
+mod baseline;
 mod create;
 mod errors;
 mod help;
 mod init;
 mod migrate;
+mod safety;

@@ -28,10 +28,7 @@ dual!(the_whole_loop, |env| {
     let v = out.json();
     assert_eq!(v["pending"], 3);
     assert_eq!(v["applied"], 0);
-    assert!(
-        !out.all().contains(crate::support::pg::PG_PASSWORD),
-        "password printed"
-    );
+    assert!(!out.all().contains(crate::support::pg::PG_PASSWORD), "password printed");
 
     // up applies all three, in order, with tracking rows.
     env.dbm(&["up"])
@@ -42,14 +39,8 @@ dual!(the_whole_loop, |env| {
     assert_eq!(env.columns("post"), ["id", "account_id", "title"]);
     assert_eq!(env.tracked(), [a.clone(), b.clone(), c.clone()]);
     env.dbm(&["status"]).ok().contains("3 applied, 0 pending");
-    assert_eq!(
-        env.dbm(&["current"]).ok().stdout.trim(),
-        format!("{c} (head)")
-    );
-    assert_eq!(
-        env.dbm(&["heads"]).ok().stdout.trim(),
-        format!("{c} (head)")
-    );
+    assert_eq!(env.dbm(&["current"]).ok().stdout.trim(), format!("{c} (head)"));
+    assert_eq!(env.dbm(&["heads"]).ok().stdout.trim(), format!("{c} (head)"));
 
     // down reverts one by default.
     env.dbm(&["down"]).ok().contains(&format!("Reverted {c}"));
@@ -92,9 +83,8 @@ dual!(the_whole_loop, |env| {
         ]
     );
     assert!(
-        h.iter().all(
-            |r| r["duration_ms"].is_number() && r["applied_by"].as_str().unwrap().contains('@')
-        )
+        h.iter()
+            .all(|r| r["duration_ms"].is_number() && r["applied_by"].as_str().unwrap().contains('@'))
     );
     let text = env.dbm(&["history"]).ok().stdout.clone();
     assert_eq!(text.lines().count(), 13);
@@ -108,9 +98,7 @@ dual!(revisions_that_match_nothing_or_several, |env| {
     // All three share the date prefix.
     let prefix = &a[..9];
     let out = env.dbm(&["up", prefix]);
-    out.expect_code(7)
-        .contains("ambiguous revision")
-        .contains(&a);
+    out.expect_code(7).contains("ambiguous revision").contains(&a);
     env.dbm(&["down", "5"]).expect_code(7);
     assert!(env.tracked().is_empty(), "nothing applied");
 });
@@ -130,18 +118,21 @@ dual!(a_failing_migration_changes_nothing, |env| {
         .contains("rolled back");
     // The first one is applied; the failed one left nothing behind.
     assert_eq!(env.tracked(), [a.clone()]);
-    assert!(
-        !env.tables().contains(&"audit".to_string()),
-        "{:?}",
-        env.tables()
-    );
+    assert!(!env.tables().contains(&"audit".to_string()), "{:?}", env.tables());
     assert_eq!(env.columns("account"), ["id", "name"]);
     let hist = env.query("SELECT version FROM dbm_history");
     assert_eq!(hist.len(), 1, "no history row for the failed migration");
 
     // Fixed, the next up completes.
     let file = env.fx.migration_src().join(format!("{bad}.rs"));
-    std::fs::write(&file, sql_migration("CREATE TABLE audit (id INTEGER PRIMARY KEY); ALTER TABLE account ADD COLUMN phone TEXT", "DROP TABLE audit; ALTER TABLE account DROP COLUMN phone")).unwrap();
+    std::fs::write(
+        &file,
+        sql_migration(
+            "CREATE TABLE audit (id INTEGER PRIMARY KEY); ALTER TABLE account ADD COLUMN phone TEXT",
+            "DROP TABLE audit; ALTER TABLE account DROP COLUMN phone",
+        ),
+    )
+    .unwrap();
     env.dbm(&["up"]).ok();
     assert_eq!(env.tracked(), [a, bad]);
     assert_eq!(env.columns("account"), ["id", "name", "phone"]);
@@ -175,12 +166,14 @@ dual!(up_to_date_answers_without_compiling, |env| {
     // A cargo that fails any build (metadata still works): nothing may try to compile.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let wrapper = env.fx.path("no-build-cargo.sh");
-    std::fs::write(&wrapper, format!("#!/bin/sh\nif [ \"$1\" = build ]; then echo 'build attempted' >&2; exit 99; fi\nexec {cargo} \"$@\"\n")).unwrap();
-    std::fs::set_permissions(
+    std::fs::write(
         &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = build ]; then echo 'build attempted' >&2; exit 99; fi\nexec {cargo} \"$@\"\n"
+        ),
     )
     .unwrap();
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let no_build = [("CARGO", wrapper.to_str().unwrap())];
     let out = env.fx.dbm_env(&["up"], &no_build);
     out.ok().contains("up to date");
@@ -242,9 +235,7 @@ fn a_protected_database_refuses_destructive_commands() {
     let url = format!("sqlite://{}", fx.sqlite_path().display());
     let tracked = || crate::support::query(&url, "SELECT version FROM seaql_migrations");
     let out = fx.dbm_env(&["down", "base", "--yes"], &[("DBM_PROTECTED", "1")]);
-    out.expect_code(10)
-        .contains("protected")
-        .contains("--allow-protected");
+    out.expect_code(10).contains("protected").contains("--allow-protected");
     assert_eq!(tracked(), [[a.clone()]]);
     // The same through configuration.
     let manifest = fx.read("Cargo.toml").replace(

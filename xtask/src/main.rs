@@ -17,19 +17,14 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!(
-                "usage: cargo xtask <quickstart | test [cargo test args] | bench [status|apply|all]>"
-            );
+            eprintln!("usage: cargo xtask <quickstart | test [cargo test args] | bench [status|apply|all]>");
             std::process::exit(2);
         }
     }
 }
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 pub fn cargo() -> Command {
@@ -39,9 +34,7 @@ pub fn cargo() -> Command {
 /// Runs a command, echoing it, failing on a non-zero exit.
 pub fn sh(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", show(cmd));
-    let status = cmd
-        .status()
-        .with_context(|| format!("could not run {}", show(cmd)))?;
+    let status = cmd.status().with_context(|| format!("could not run {}", show(cmd)))?;
     if !status.success() {
         bail!("`{}` failed with {status}", show(cmd));
     }
@@ -90,10 +83,7 @@ fn quickstart() -> Result<()> {
     eprintln!("$ cd {}", demo.display());
     let dbm = |args: &[&str]| -> Result<()> {
         let mut cmd = cargo();
-        cmd.arg("dbm")
-            .args(args)
-            .current_dir(&demo)
-            .env_remove("DATABASE_URL");
+        cmd.arg("dbm").args(args).current_dir(&demo).env_remove("DATABASE_URL");
         sh(&mut cmd)
     };
     dbm(&["init"])?;
@@ -132,19 +122,11 @@ fn ensure_postgres() -> Result<()> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
     if !root {
-        bail!(
-            "PostgreSQL's server binaries are missing: install Debian's `postgresql` package (or set PG_BINDIR)"
-        );
+        bail!("PostgreSQL's server binaries are missing: install Debian's `postgresql` package (or set PG_BINDIR)");
     }
     sh(Command::new("apt-get").arg("update").arg("-q"))?;
     sh(Command::new("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
-            "postgresql",
-        ])
+        .args(["install", "-y", "-q", "--no-install-recommends", "postgresql"])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 

@@ -60,8 +60,7 @@ impl Output {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
@@ -117,15 +116,9 @@ pub struct Fixture {
 impl Fixture {
     /// The example workspace, without a migration crate.
     pub fn bare() -> Fixture {
-        let dir = tempfile::Builder::new()
-            .prefix("dbm-fixture-")
-            .tempdir()
-            .unwrap();
+        let dir = tempfile::Builder::new().prefix("dbm-fixture-").tempdir().unwrap();
         copy_dir(&repo().join("example"), dir.path());
-        Fixture {
-            dir,
-            env: Vec::new(),
-        }
+        Fixture { dir, env: Vec::new() }
     }
 
     /// The example workspace after `cargo dbm init`.
@@ -163,21 +156,13 @@ impl Fixture {
 
     /// Runs `cargo dbm ARGS` in the workspace root.
     pub fn dbm(&self, args: &[&str]) -> Output {
-        let env: Vec<(&str, &str)> = self
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         run_in(self.root(), args, &env)
     }
 
     /// Runs `cargo dbm ARGS` with extra environment variables.
     pub fn dbm_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let mut env: Vec<(&str, &str)> = self
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let mut env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         env.extend_from_slice(extra);
         run_in(self.root(), args, &env)
     }
@@ -194,6 +179,15 @@ impl Fixture {
         version
     }
 
+    /// `cargo dbm create DESC`, then replaces the file with `source`. Returns the version.
+    pub fn migration_source(&self, desc: &str, source: &str) -> String {
+        let out = self.dbm(&["create", desc, "--format", "json"]);
+        out.ok();
+        let created = out.json();
+        std::fs::write(created["file"].as_str().unwrap(), source).unwrap();
+        created["version"].as_str().unwrap().to_string()
+    }
+
     /// The migration files' directory.
     pub fn migration_src(&self) -> PathBuf {
         self.path("migration/src")
@@ -201,18 +195,24 @@ impl Fixture {
 
     /// The default SQLite database of the fixture.
     pub fn sqlite_path(&self) -> PathBuf {
-        let name = self
-            .root()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace('-', "_");
+        let name = self.root().file_name().unwrap().to_string_lossy().replace('-', "_");
         self.root().join("data").join(format!("{name}.db"))
     }
 }
 
 /// A migration whose up and down execute SQL (statements separated by `;`).
 pub fn sql_migration(up: &str, down: &str) -> String {
+    sql_migration_with(up, down, "")
+}
+
+/// The same, with extra items in the `impl MigrationTrait` block and Rust statements that run
+/// in `up` after the SQL (e.g. a sleep, or writing a marker file).
+pub fn sql_migration_with(up: &str, down: &str, extra_impl: &str) -> String {
+    sql_migration_full(up, "", down, extra_impl)
+}
+
+/// Full control: SQL, then Rust statements `after_up`, in `up`.
+pub fn sql_migration_full(up: &str, after_up: &str, down: &str, extra_impl: &str) -> String {
     let body = |sql: &str| {
         sql.split(';')
             .map(str::trim)
@@ -230,17 +230,19 @@ pub struct Migration;
 impl MigrationTrait for Migration {{
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
         let db = manager.get_connection();
-{}        Ok(())
+{}{}        Ok(())
     }}
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
         let db = manager.get_connection();
 {}        Ok(())
     }}
-}}
+{}}}
 "#,
         body(up),
-        body(down)
+        after_up,
+        body(down),
+        extra_impl
     )
 }
 
@@ -252,14 +254,9 @@ pub fn query(url: &str, sql: &str) -> Vec<Vec<String>> {
         .build()
         .unwrap();
     rt.block_on(async {
-        let db = Database::connect(url)
-            .await
-            .unwrap_or_else(|e| panic!("connect: {e}"));
+        let db = Database::connect(url).await.unwrap_or_else(|e| panic!("connect: {e}"));
         let rows = db
-            .query_all_raw(Statement::from_string(
-                db.get_database_backend(),
-                sql.to_string(),
-            ))
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string()))
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         let out = rows
@@ -353,6 +350,61 @@ impl Env {
             }
         };
         self.query(sql).into_iter().map(|r| r[0].clone()).collect()
+    }
+
+    /// Executes statements (DDL, DML) on the database under test.
+    pub fn exec(&self, sql: &str) {
+        use sea_orm::{ConnectionTrait, Database};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = if self.is_postgres() {
+            self.url.clone()
+        } else {
+            format!("{}?mode=rwc", self.url)
+        };
+        rt.block_on(async {
+            let db = Database::connect(url).await.unwrap();
+            for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                db.execute_unprepared(stmt)
+                    .await
+                    .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+            }
+            db.close().await.ok();
+        });
+    }
+
+    /// Another database of the same engine, to build the runner or run side experiments.
+    pub fn scratch_url(&self, name: &str) -> String {
+        match &self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.fx.path(&format!("data/{name}.db")).display()),
+            Backend::Postgres(pg) => pg.create_database(name),
+        }
+    }
+
+    /// The PostgreSQL cluster, for PostgreSQL-only assertions.
+    pub fn pg(&self) -> &pg::PgCluster {
+        match &self.backend {
+            Backend::Postgres(pg) => pg,
+            Backend::Sqlite => panic!("not a PostgreSQL test"),
+        }
+    }
+
+    /// Starts `cargo dbm ARGS` without waiting.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(bin());
+        cmd.arg("dbm").args(args).current_dir(self.fx.root());
+        cmd.env("CARGO_TARGET_DIR", shared_target())
+            .env_remove("DATABASE_URL")
+            .env_remove("DATABASE_SCHEMA")
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.fx.env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("spawn cargo-dbm")
     }
 
     /// The columns of a table, from the catalog, in order.

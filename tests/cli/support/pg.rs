@@ -174,10 +174,7 @@ impl PgCluster {
 
     /// Creates database `name` (owned by `postgres`) and returns its URL.
     pub fn create_database(&self, name: &str) -> String {
-        self.psql(
-            "postgres",
-            &format!("CREATE DATABASE {};", quote_ident(name)),
-        );
+        self.psql("postgres", &format!("CREATE DATABASE {};", quote_ident(name)));
         self.url(name)
     }
 
@@ -200,28 +197,15 @@ impl PgCluster {
             quote_conninfo(db)
         );
         let mut cmd = self.client_command("psql");
-        cmd.args([
-            "-X",
-            "-A",
-            "-t",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-f",
-            "-",
-            "-d",
-        ])
-        .arg(conninfo);
+        cmd.args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-", "-d"])
+            .arg(conninfo);
         let out = run(&mut cmd, Some(sql.as_bytes()), PSQL_TIMEOUT);
         match out.status {
             Some(s) if s.success() => Ok(out.stdout.trim().to_string()),
             _ => {
                 let stderr = out.stderr.trim();
                 if stderr.is_empty() {
-                    Err(format!(
-                        "psql failed ({}) with no stderr",
-                        out.describe_status()
-                    ))
+                    Err(format!("psql failed ({}) with no stderr", out.describe_status()))
                 } else {
                     Err(stderr.to_string())
                 }
@@ -313,8 +297,7 @@ impl PgCluster {
                 log.display(),
                 log_text
             );
-            let port_taken = log_text.contains("Address already in use")
-                || log_text.contains("could not bind IPv4");
+            let port_taken = log_text.contains("Address already in use") || log_text.contains("could not bind IPv4");
             if !port_taken || Instant::now() >= deadline {
                 break;
             }
@@ -326,18 +309,8 @@ impl PgCluster {
     fn wait_until_ready(&self, deadline: Instant) {
         loop {
             let mut cmd = self.client_command("pg_isready");
-            cmd.args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                SUPERUSER,
-                "-d",
-                "postgres",
-                "-t",
-                "2",
-                "-p",
-            ])
-            .arg(self.port.to_string());
+            cmd.args(["-h", "127.0.0.1", "-U", SUPERUSER, "-d", "postgres", "-t", "2", "-p"])
+                .arg(self.port.to_string());
             let out = run(&mut cmd, None, Duration::from_secs(10));
             if out.success() {
                 return;
@@ -449,10 +422,7 @@ fn wait_for_exit(pid: u32, timeout: Duration) {
             return;
         };
         // `pid (comm) S …`: the state follows the last ')'.
-        let state = text
-            .rsplit(')')
-            .next()
-            .and_then(|rest| rest.split_whitespace().next());
+        let state = text.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
         if matches!(state, Some("Z" | "X")) {
             return;
         }
@@ -519,12 +489,7 @@ fn as_postgres_command(exe: &Path) -> Command {
         cmd.args(["-u", "postgres", "--"]);
     } else if let Some(setpriv) = find_in_path("setpriv") {
         cmd = Command::new(setpriv);
-        cmd.args([
-            "--reuid=postgres",
-            "--regid=postgres",
-            "--init-groups",
-            "--",
-        ]);
+        cmd.args(["--reuid=postgres", "--regid=postgres", "--init-groups", "--"]);
     } else {
         panic!("PgCluster: running as root, but neither runuser nor setpriv is on PATH");
     }
@@ -609,8 +574,8 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .unwrap_or_else(|e| panic!("PgCluster: cannot bind 127.0.0.1:0: {e}"));
+    let listener =
+        TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("PgCluster: cannot bind 127.0.0.1:0: {e}"));
     listener
         .local_addr()
         .unwrap_or_else(|e| panic!("PgCluster: cannot read the bound port: {e}"))
@@ -700,13 +665,9 @@ fn describe_command(cmd: &Command) -> String {
 /// Runs `cmd` with `input` on stdin, capturing stdout and stderr; kills it
 /// after `timeout`. Never panics: spawn errors and timeouts land in `error`.
 fn run(cmd: &mut Command, input: Option<&[u8]>, timeout: Duration) -> Output {
-    cmd.stdin(if input.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -726,18 +687,8 @@ fn run(cmd: &mut Command, input: Option<&[u8]>, timeout: Duration) -> Output {
             let _ = stdin.write_all(&input);
         });
     }
-    let stdout = read_all(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = read_all(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
+    let stdout = read_all(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = read_all(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
 
     let deadline = Instant::now() + timeout;
     let mut error = None;

@@ -1,0 +1,37 @@
+//! `cargo dbm stamp REV`
+
+use crate::error::Result;
+use crate::exit_codes;
+use crate::ops::Ctx;
+use crate::shell::Format;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct StampArgs {
+    /// Record the database as being at this revision: `head`, `base`, a name or prefix.
+    rev: String,
+    /// Empty the tracking table first (also drops rows of migrations that no longer exist).
+    #[arg(long)]
+    purge: bool,
+    /// Seconds to wait for another `cargo dbm` holding the migration lock.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    lock_timeout: u64,
+}
+
+pub async fn run(ctx: Ctx, args: StampArgs) -> Result<i32> {
+    let out = crate::ops::stamp::stamp(&ctx, &args.rev, args.purge, Duration::from_secs(args.lock_timeout)).await?;
+    let sh = &ctx.shell;
+    for v in &out.removed {
+        sh.status("Unstamped", v);
+    }
+    for v in &out.added {
+        sh.status("Stamped", v);
+    }
+    if out.added.is_empty() && out.removed.is_empty() {
+        sh.status("Fresh", format!("the tracking table already says `{}`", args.rev));
+    }
+    if sh.format == Format::Json {
+        sh.json(&serde_json::to_value(&out).unwrap_or_default());
+    }
+    Ok(exit_codes::OK)
+}

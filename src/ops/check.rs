@@ -1,0 +1,70 @@
+//! `check`: the CI gate. Everything that makes the database and the migration crate
+//! disagree, each with a readable reason.
+
+use super::Ctx;
+use crate::error::Result;
+use crate::exit_codes;
+
+/// One reason the check fails.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    /// `pending`, `modified`, `missing`, `duplicate`.
+    pub kind: &'static str,
+    pub version: String,
+    pub file: Option<std::path::PathBuf>,
+    pub message: String,
+}
+
+impl Problem {
+    /// The exit code of this kind of problem.
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            "missing" => exit_codes::HISTORY,
+            "pending" => exit_codes::PENDING,
+            _ => exit_codes::DRIFT,
+        }
+    }
+}
+
+/// The problems found, most severe first (the first one's exit code is the command's).
+pub async fn check(ctx: &Ctx) -> Result<Vec<Problem>> {
+    let (_, st) = ctx.status().await?;
+    let mut out = Vec::new();
+    for m in &st.missing {
+        out.push(Problem {
+            kind: "missing",
+            version: m.version.clone(),
+            file: None,
+            message: format!("`{}` is applied but has no file in the migration crate", m.version),
+        });
+    }
+    for v in st.duplicates() {
+        out.push(Problem {
+            kind: "duplicate",
+            message: format!("`{v}` is listed more than once in the Migrator"),
+            version: v,
+            file: None,
+        });
+    }
+    for e in st.entries.iter().filter(|e| e.modified) {
+        out.push(Problem {
+            kind: "modified",
+            version: e.file.name.clone(),
+            file: Some(e.file.file.clone()),
+            message: format!(
+                "`{}` was changed after it was applied ({})",
+                e.file.name,
+                ctx.ws.rel(&e.file.file)
+            ),
+        });
+    }
+    for e in st.pending() {
+        out.push(Problem {
+            kind: "pending",
+            version: e.file.name.clone(),
+            file: Some(e.file.file.clone()),
+            message: format!("`{}` is not applied", e.file.name),
+        });
+    }
+    Ok(out)
+}
