@@ -32,6 +32,8 @@ pub const LOCKED: i32 = 11;
 pub const UNTRACKED: i32 = 12;
 /// `check`: an applied migration's source changed, or two migrations share a version.
 pub const DRIFT: i32 = 13;
+/// `verify`: a migration's `down` does not undo its `up`, or it fails on a scratch database.
+pub const VERIFY: i32 = 14;
 
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
@@ -58,6 +60,7 @@ pub const TABLE: &[(i32, &str)] = &[
         "database has tables but no migration history (stamp or --baseline)",
     ),
     (DRIFT, "check: applied migration modified, or duplicate versions"),
+    (VERIFY, "verify: a migration's down does not undo its up"),
 ];
 
 /// The table as text, for `--help`.

@@ -12,6 +12,7 @@
 //! - [`runner`]: the generated crate that links the user's migrations, built and run
 //!   only when user code must run.
 
+pub mod autogen;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -24,6 +25,7 @@ pub mod ops;
 pub mod plan;
 pub mod revision;
 pub mod runner;
+pub mod schema_diff;
 pub mod shell;
 pub mod templates;
 pub mod workspace;

@@ -23,7 +23,15 @@ pub struct MigrationFile {
     pub file: PathBuf,
 }
 
+/// The marker of migrations that rebuild SQLite tables (see `templates/autogen.rs.j2`).
+pub const FOREIGN_KEYS_OFF: &str = "cargo-dbm: foreign-keys-off";
+
 impl MigrationFile {
+    /// Whether the migration asks to run with foreign key enforcement off (SQLite rebuilds).
+    pub fn foreign_keys_off(&self) -> bool {
+        std::fs::read_to_string(&self.file).is_ok_and(|t| t.contains(FOREIGN_KEYS_OFF))
+    }
+
     /// SHA-256 of the source (line endings normalised), or `None` if unreadable.
     pub fn checksum(&self) -> Option<String> {
         let text = std::fs::read_to_string(&self.file).ok()?;

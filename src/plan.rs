@@ -150,6 +150,7 @@ impl Status {
                 direction: Direction::Up,
                 version: e.file.name.clone(),
                 checksum: e.file.checksum(),
+                foreign_keys_off: e.file.foreign_keys_off(),
             })
             .collect())
     }
@@ -201,6 +202,7 @@ impl Status {
                 direction: Direction::Down,
                 version: e.file.name.clone(),
                 checksum: e.file.checksum(),
+                foreign_keys_off: e.file.foreign_keys_off(),
             })
             .collect())
     }

@@ -27,6 +27,9 @@ template!(CRATE_LIB, "migration-crate/src/lib.rs.j2");
 template!(CRATE_MAIN, "migration-crate/src/main.rs.j2");
 template!(RUNNER_MANIFEST, "runner/Cargo.toml.j2");
 template!(RUNNER_MAIN, "runner/main.rs");
+template!(ENTITIES_MANIFEST, "entities/Cargo.toml.j2");
+template!(ENTITIES_MAIN, "entities/main.rs.j2");
+template!(AUTOGEN_MIGRATION, "autogen.rs.j2");
 
 impl Template {
     /// Renders the template with `ctx`.

@@ -8,6 +8,7 @@ mod migrate;
 mod reset;
 mod stamp;
 mod status;
+mod verify;
 
 use crate::error::Result;
 use crate::exit_codes;
@@ -98,6 +99,8 @@ enum Command {
     History,
     /// CI gate: fail on pending, missing, modified or duplicate migrations.
     Check,
+    /// Apply, revert and re-apply every migration on a scratch database, comparing schemas.
+    Verify,
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
 }
@@ -170,7 +173,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
     let ctx = crate::ops::Ctx::load(shell, &opts);
     match command {
         Command::Init(a) => init::run(ctx?, &opts, a).await,
-        Command::Create(a) => create::run(ctx?, a),
+        Command::Create(a) => create::run(ctx?, a).await,
         Command::Up(a) => migrate::up(ctx?, a).await,
         Command::Down(a) => migrate::down(ctx?, a).await,
         Command::Status => status::status(ctx?).await,
@@ -180,6 +183,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Info => status::info(ctx?).await,
         Command::Stamp(a) => stamp::run(ctx?, a).await,
         Command::Check => check::run(ctx?).await,
+        Command::Verify => verify::run(ctx?).await,
         Command::Reset(a) => reset::run(ctx?, a).await,
     }
 }

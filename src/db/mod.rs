@@ -3,6 +3,7 @@
 
 pub mod lock;
 pub mod schema;
+pub mod snapshot;
 pub mod tracking;
 
 use crate::config::{DbUrl, Engine, redact_text};

@@ -28,21 +28,11 @@ pub fn local_template(ws: &Workspace) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-/// Writes `m<timestamp>_<slug>.rs` and registers it; on any failure nothing is left changed.
+/// Writes `m<timestamp>_<slug>.rs` from the template and registers it; on any failure
+/// nothing is left changed.
 pub fn create(ws: &Workspace, description: &str) -> Result<Created> {
-    let slug = naming::slugify(description)?;
-    let mig = ws.migration()?;
-    let src = MigratorSource::load(&mig.lib)?;
-    let version = naming::new_version(&slug, src.migrations.iter().map(|m| m.name.as_str()));
-
     let template = local_template(ws);
-    let ctx = minijinja::context! {
-        description => description.trim(),
-        version => &version,
-        slug => &slug,
-        created => chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
-    };
-    let text = match &template {
+    write_new(ws, description, template.clone(), |vars| match &template {
         Some(path) => {
             let source = std::fs::read_to_string(path).map_err(|e| {
                 Error::Config(format!(
@@ -50,10 +40,31 @@ pub fn create(ws: &Workspace, description: &str) -> Result<Created> {
                     path.display()
                 ))
             })?;
-            templates::render_source(&path.display().to_string(), &source, ctx)?
+            templates::render_source(&path.display().to_string(), &source, vars)
         }
-        None => templates::MIGRATION.render(ctx)?,
+        None => templates::MIGRATION.render(vars),
+    })
+}
+
+/// Names a new migration, renders it with `render` (given `description`, `version`, `slug`,
+/// `created`), checks that it is Rust, writes it and registers it in the Migrator.
+pub fn write_new(
+    ws: &Workspace,
+    description: &str,
+    template: Option<PathBuf>,
+    render: impl FnOnce(minijinja::Value) -> Result<String>,
+) -> Result<Created> {
+    let slug = naming::slugify(description)?;
+    let mig = ws.migration()?;
+    let src = MigratorSource::load(&mig.lib)?;
+    let version = naming::new_version(&slug, src.migrations.iter().map(|m| m.name.as_str()));
+    let vars = minijinja::context! {
+        description => description.trim(),
+        version => &version,
+        slug => &slug,
+        created => chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
     };
+    let text = render(vars)?;
     if let Err(e) = syn::parse_file(&text) {
         return Err(Error::Config(format!(
             "the migration template `{}` does not render to valid Rust (line {}: {e})",

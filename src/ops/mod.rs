@@ -1,12 +1,15 @@
 //! The work behind each command, free of any command-line parsing: each function takes
 //! plain values and returns data that `cli` renders.
 
+pub mod autogen;
 pub mod check;
 pub mod create;
 pub mod init;
 pub mod migrate;
+pub mod scratch;
 pub mod stamp;
 pub mod status;
+pub mod verify;
 
 use crate::config::{self, DbUrl};
 use crate::db::{Create, Db, tracking};

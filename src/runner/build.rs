@@ -38,20 +38,12 @@ pub fn cargo() -> Command {
 /// Generates the runner for this workspace and builds it.
 pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Shell) -> Result<Runner> {
     let (version, package_count) = sea_orm_migration_version(ws, mig)?;
-    let mut features = vec![match url.engine {
-        Engine::Sqlite => "sqlx-sqlite".to_string(),
-        Engine::Postgres => "sqlx-postgres".to_string(),
-    }];
+    let mut features = vec![engine_feature(url)];
     if !mig.features.iter().any(|f| f.starts_with("runtime-")) {
         features.push("runtime-tokio-rustls".into());
     }
 
-    let hash: String = Sha256::digest(ws.root.to_string_lossy().as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let runner = format!("dbm-runner-{hash}");
+    let runner = format!("dbm-runner-{}", workspace_hash(ws));
     let dir = ws.target_dir.join("dbm").join(&runner);
     crate::workspace::create_dir_all(&dir)?;
 
@@ -73,6 +65,11 @@ pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Sh
 /// The sea-orm-migration version the migration crate resolves to, so the runner links
 /// exactly the same one; and how many packages the build graph has (for the progress bar).
 fn sea_orm_migration_version(ws: &Workspace, mig: &MigrationCrate) -> Result<(String, usize)> {
+    resolved_version(ws, &mig.name, "sea_orm_migration")
+}
+
+/// The version that workspace member `package` resolves its dependency `dep` (lib name) to.
+fn resolved_version(ws: &Workspace, package: &str, dep: &str) -> Result<(String, usize)> {
     let meta = MetadataCommand::new()
         .manifest_path(&ws.manifest)
         .exec()
@@ -82,13 +79,8 @@ fn sea_orm_migration_version(ws: &Workspace, mig: &MigrationCrate) -> Result<(St
     let pkg = meta
         .packages
         .iter()
-        .find(|p| p.name.as_str() == mig.name && meta.workspace_members.contains(&p.id))
-        .ok_or_else(|| {
-            Error::Other(format!(
-                "the migration crate `{}` is missing from cargo metadata",
-                mig.name
-            ))
-        })?;
+        .find(|p| p.name.as_str() == package && meta.workspace_members.contains(&p.id))
+        .ok_or_else(|| Error::Other(format!("the crate `{package}` is missing from cargo metadata")))?;
     let resolve = meta
         .resolve
         .as_ref()
@@ -97,24 +89,75 @@ fn sea_orm_migration_version(ws: &Workspace, mig: &MigrationCrate) -> Result<(St
         .nodes
         .iter()
         .find(|n| n.id == pkg.id)
-        .ok_or_else(|| Error::Other("migration crate not resolved".into()))?;
-    let dep = node
-        .deps
-        .iter()
-        .find(|d| d.name == "sea_orm_migration")
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "the migration crate `{}` does not depend on sea-orm-migration",
-                mig.name
-            ))
-        })?;
+        .ok_or_else(|| Error::Other(format!("`{package}` is not resolved")))?;
+    let found = node.deps.iter().find(|d| d.name == dep).ok_or_else(|| {
+        Error::Config(format!(
+            "the crate `{package}` does not depend on {}",
+            dep.replace('_', "-")
+        ))
+    })?;
     let version = meta
         .packages
         .iter()
-        .find(|p| p.id == dep.pkg)
+        .find(|p| p.id == found.pkg)
         .map(|p| p.version.to_string())
-        .ok_or_else(|| Error::Other("sea-orm-migration is missing from cargo metadata".into()))?;
+        .ok_or_else(|| Error::Other(format!("{dep} is missing from cargo metadata")))?;
     Ok((version, meta.packages.len()))
+}
+
+fn engine_feature(url: &DbUrl) -> String {
+    match url.engine {
+        Engine::Sqlite => "sqlx-sqlite".to_string(),
+        Engine::Postgres => "sqlx-postgres".to_string(),
+    }
+}
+
+fn workspace_hash(ws: &Workspace) -> String {
+    Sha256::digest(ws.root.to_string_lossy().as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Generates and builds the crate that creates the entities' schema (`--autogenerate`).
+pub async fn build_entities(ws: &Workspace, url: &DbUrl, shell: &Shell) -> Result<Runner> {
+    let first = ws.entities.first().ok_or_else(|| {
+        Error::Config("no entities found: no workspace crate has a module deriving `DeriveEntityModel`".into())
+    })?;
+    let (version, package_count) = resolved_version(ws, &first.name, "sea_orm")?;
+    let name = format!("dbm-entities-{}", workspace_hash(ws));
+    let dir = ws.target_dir.join("dbm").join(&name);
+    crate::workspace::create_dir_all(&dir)?;
+    let crates: Vec<serde_json::Value> = ws
+        .entities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| serde_json::json!({ "alias": format!("entities{i}"), "package": c.name, "path": c.dir.to_string_lossy() }))
+        .collect();
+    let entities: Vec<String> = ws
+        .entities
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.entities.iter().map(move |e| format!("entities{i}::{}", e.module)))
+        .collect();
+    let features = vec![
+        engine_feature(url),
+        "runtime-tokio-rustls".to_string(),
+        "macros".to_string(),
+    ];
+    let vars = minijinja::context! {
+        tool_version => env!("CARGO_PKG_VERSION"),
+        name => &name,
+        crates => crates,
+        entities => entities,
+        sea_orm => version,
+        features => features,
+    };
+    write_if_changed(&dir.join("Cargo.toml"), &templates::ENTITIES_MANIFEST.render(&vars)?)?;
+    write_if_changed(&dir.join("main.rs"), &templates::ENTITIES_MAIN.render(&vars)?)?;
+    sync_lockfile(&ws.root.join("Cargo.lock"), &dir)?;
+    compile(&dir, &name, &ws.target_dir, package_count, shell)
 }
 
 /// Writes only when the content differs, so cargo sees an unchanged runner as fresh.

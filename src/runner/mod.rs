@@ -7,7 +7,7 @@
 
 mod build;
 
-pub use build::build;
+pub use build::{build, build_entities};
 
 use crate::config::DbUrl;
 use crate::error::{Error, Result};
@@ -47,6 +47,8 @@ pub struct Step {
     pub direction: Direction,
     pub version: String,
     pub checksum: Option<String>,
+    /// SQLite: run with foreign key enforcement off, checked before commit (table rebuilds).
+    pub foreign_keys_off: bool,
 }
 
 /// What the runner did.
@@ -96,6 +98,22 @@ impl Runner {
         };
         die_with_parent(&mut cmd);
         cmd
+    }
+
+    /// Runs the entities crate (see [`build_entities`]): creates the entities' schema in `url`.
+    pub async fn apply_entities(&self, url: &DbUrl) -> Result<()> {
+        let mut cmd = self.command(url);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        let out = cmd
+            .output()
+            .await
+            .map_err(|e| Error::io("could not start the entities' schema builder", e))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(Error::Other(crate::config::redact_text(
+            String::from_utf8_lossy(&out.stderr).trim(),
+        )))
     }
 
     /// The migrations compiled into the Migrator, in order.

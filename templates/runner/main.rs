@@ -8,7 +8,7 @@
 
 use migration::Migrator;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectOptions, Database, DbBackend, TransactionTrait};
+use sea_orm_migration::sea_orm::{ConnectOptions, Database, DbBackend, Statement, TransactionTrait};
 use std::io::{BufRead, Write};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -112,10 +112,11 @@ async fn main() {
         if line.trim().is_empty() {
             continue;
         }
-        let mut parts = line.splitn(3, '\t');
+        let mut parts = line.splitn(4, '\t');
         let dir = parts.next().unwrap_or("").to_string();
         let name = parts.next().unwrap_or("").to_string();
         let checksum = parts.next().unwrap_or("").to_string();
+        let flags = parts.next().unwrap_or("").to_string();
         let Some(migration) = migrations.iter().find(|m| m.name() == name) else {
             emit(format!(
                 "{{\"event\":\"failed\",\"version\":{},\"direction\":{},\"message\":{},\"transactional\":true}}",
@@ -133,13 +134,27 @@ async fn main() {
             json_str(&dir),
             use_txn
         ));
+        // SQLite table rebuilds: foreign keys off around the transaction (the pool has one
+        // connection, so the pragma applies to it), integrity checked before the commit.
+        let fk_off = backend == DbBackend::Sqlite && use_txn && flags.split(',').any(|f| f == "fk_off");
         let started = Instant::now();
         let result: Result<(), DbErr> = async {
             if use_txn {
+                if fk_off {
+                    db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+                }
                 let txn = db.begin().await?;
                 {
                     let manager = SchemaManager::new(&txn);
                     if dir == "up" { migration.up(&manager).await? } else { migration.down(&manager).await? }
+                }
+                if fk_off {
+                    let bad = txn.query_all_raw(Statement::from_string(backend, "PRAGMA foreign_key_check")).await?;
+                    if !bad.is_empty() {
+                        let tables: Vec<String> = bad.iter().filter_map(|r| r.try_get_by_index::<String>(0).ok()).collect();
+                        txn.rollback().await?;
+                        return Err(DbErr::Migration(format!("foreign key violations in {} after the rebuild", tables.join(", "))));
+                    }
                 }
                 let ms = started.elapsed().as_millis() as i64;
                 record(&txn, &dir, &name, &checksum, ms).await?;
@@ -152,6 +167,9 @@ async fn main() {
             }
         }
         .await;
+        if fk_off {
+            let _ = db.execute_unprepared("PRAGMA foreign_keys = ON").await;
+        }
         match result {
             Ok(()) => emit(format!(
                 "{{\"event\":\"done\",\"version\":{},\"direction\":{},\"duration_ms\":{}}}",

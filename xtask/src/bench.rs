@@ -57,7 +57,8 @@ fn migrations(n: usize) -> Result<()> {
     let dbm = repo.join("target/release/cargo-dbm");
     let bench = repo.join("target/bench");
     let ws = bench.join(format!("ws{n}"));
-    let target = bench.join("target");
+    // Shared with the integration tests: sea-orm is compiled once per machine.
+    let target = repo.join("target/tmp/fixtures-target");
     if ws.exists() {
         std::fs::remove_dir_all(&ws)?;
     }
