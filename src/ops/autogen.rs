@@ -104,6 +104,7 @@ pub async fn autogenerate(ctx: &Ctx, description: &str) -> Result<Outcome> {
         .map(ToString::to_string)
         .collect();
     let mut warnings = up.warnings.clone();
+    warnings.extend(down.warnings.iter().map(|w| format!("in `down`: {w}")));
     for d in &destructive {
         warnings.push(format!(
             "{d}: this destroys data; if it is a rename, declare it with `#[sea_orm(renamed_from = \"...\")]` and generate again"

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod autogen;
 mod baseline;
 mod create;
 mod errors;
@@ -10,3 +11,4 @@ mod help;
 mod init;
 mod migrate;
 mod safety;
+mod verify;
