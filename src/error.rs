@@ -70,6 +70,12 @@ pub enum Error {
     #[error("timed out after {seconds}s waiting for the migration lock on {database}")]
     LockTimeout { seconds: u64, database: String },
 
+    #[error("refusing to restore {file}: {reason}")]
+    BackupInvalid { file: String, reason: String },
+
+    #[error("{message}")]
+    Tool { message: String, hint: String },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -100,6 +106,8 @@ impl Error {
             MigrationFailed { .. } => exit_codes::MIGRATION,
             Refused { .. } => exit_codes::REFUSED,
             LockTimeout { .. } => exit_codes::LOCKED,
+            BackupInvalid { .. } => exit_codes::VERIFY,
+            Tool { .. } => exit_codes::TOOL,
             Io { .. } | Other(_) => exit_codes::FAILURE,
         }
     }
@@ -141,6 +149,10 @@ impl Error {
             LockTimeout { .. } => {
                 "another `cargo dbm up`/`down` is running against this database; wait for it, or raise --lock-timeout".into()
             }
+            BackupInvalid { .. } => {
+                "the database was not touched; `cargo dbm backup --list` shows the other backups".into()
+            }
+            Tool { hint, .. } => hint.clone(),
             _ => return None,
         })
     }

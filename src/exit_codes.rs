@@ -27,6 +27,11 @@ pub const MIGRATION: i32 = 9;
 pub const REFUSED: i32 = 10;
 /// Another `cargo dbm` held the migration lock past `--lock-timeout`.
 pub const LOCKED: i32 = 11;
+/// `restore`: the backup file failed verification (corrupt, truncated, not a backup, or of
+/// another engine); the database was not touched.
+pub const VERIFY: i32 = 12;
+/// A required external tool (`pg_dump`, `pg_restore`) is missing or older than the server.
+pub const TOOL: i32 = 13;
 
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
@@ -54,6 +59,11 @@ pub const TABLE: &[(i32, &str)] = &[
         "destructive command refused (no confirmation or protected database)",
     ),
     (LOCKED, "timed out waiting for the migration lock"),
+    (
+        VERIFY,
+        "backup file failed verification (corrupt, truncated, foreign)",
+    ),
+    (TOOL, "pg_dump/pg_restore missing or older than the server"),
 ];
 
 /// The table as text, for `--help`.

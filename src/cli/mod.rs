@@ -1,9 +1,11 @@
 //! The command line: clap definitions and a thin wrapper per command (`cli/<cmd>.rs`)
 //! that parses flags, loads the context and hands the work to [`crate::ops`].
 
+mod backup;
 mod create;
 mod init;
 mod migrate;
+mod restore;
 mod status;
 
 use crate::error::Result;
@@ -91,6 +93,10 @@ enum Command {
     History,
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
+    /// Take a consistent, compressed backup of the database (or `--list` them).
+    Backup(backup::BackupArgs),
+    /// Replace the database with a verified backup; asks first and backs up the current one.
+    Restore(restore::RestoreArgs),
 }
 
 fn after_help() -> String {
@@ -172,6 +178,8 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Heads => status::heads(ctx?).await,
         Command::History => status::history(ctx?).await,
         Command::Info => status::info(ctx?).await,
+        Command::Backup(a) => backup::run(ctx?, a).await,
+        Command::Restore(a) => restore::run(ctx?, a).await,
     }
 }
 

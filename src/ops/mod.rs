@@ -1,9 +1,11 @@
 //! The work behind each command, free of any command-line parsing: each function takes
 //! plain values and returns data that `cli` renders.
 
+pub mod backup;
 pub mod create;
 pub mod init;
 pub mod migrate;
+pub mod restore;
 pub mod status;
 
 use crate::config::{self, DbUrl};
