@@ -264,19 +264,32 @@ impl Pending {
         })
     }
 
-    /// Flushes to disk and links the file under a free final name built by `name_for(seq)`
-    /// (never replacing an existing file), then removes the temporary name.
-    pub fn commit(mut self, dir: &Path, name_for: impl Fn(u32) -> String) -> Result<PathBuf> {
+    /// Flushes to disk and links the file under its final name (never replacing an existing
+    /// file), then removes the temporary name. Within one second, names go on `-2`, `-3`…
+    /// after the highest already used, so that names sort in the order backups were taken.
+    pub fn commit(mut self, dir: &Path, mut name: Name) -> Result<PathBuf> {
         if let Some(f) = self.file.take() {
             f.sync_all()
                 .context(|| format!("could not write {}", self.tmp.display()))?;
         }
-        let mut seq = 1;
+        let used = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| Name::parse(&e.file_name().to_string_lossy()))
+                    .filter(|n| n.stamp == name.stamp)
+                    .map(|n| n.seq)
+                    .max()
+            })
+            .ok()
+            .flatten();
+        name.seq = used.map_or(1, |s| s + 1);
         let path = loop {
-            let candidate = dir.join(name_for(seq));
+            let candidate = dir.join(name.file_name());
             match std::fs::hard_link(&self.tmp, &candidate) {
                 Ok(()) => break candidate,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && seq < 1000 => seq += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && name.seq < 10_000 => {
+                    name.seq += 1
+                }
                 // A filesystem without hard links: rename, after checking the name is free.
                 Err(_) if !candidate.exists() => {
                     std::fs::rename(&self.tmp, &candidate)
@@ -333,6 +346,10 @@ pub fn clean_stale_temps(dir: &Path) {
 /// The pid in `.backup_….tmp-PID` / `.backup_….snapshot-PID`, for our own temp names only.
 fn stale_pid(name: &str) -> Option<u32> {
     let rest = name.strip_prefix(TMP_PREFIX)?;
+    let rest = ["-journal", "-wal", "-shm"]
+        .iter()
+        .find_map(|s| rest.strip_suffix(s))
+        .unwrap_or(rest);
     let (base, pid) = rest
         .rsplit_once(".tmp-")
         .or_else(|| rest.rsplit_once(".snapshot-"))?;
@@ -427,6 +444,10 @@ mod tests {
         assert_eq!(stale_pid(".backup_20250117_143022.db.gz.tmp-42"), Some(42));
         assert_eq!(stale_pid(".backup_20250117_143022.db.snapshot-7"), None);
         assert_eq!(stale_pid(".backup_x.tmp-42"), None);
+        assert_eq!(
+            stale_pid(".backup_20250117_143022.db.gz.snapshot-7-journal"),
+            Some(7)
+        );
         assert_eq!(stale_pid("backup_20250117_143022.db.gz"), None);
     }
 }

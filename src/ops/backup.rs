@@ -196,6 +196,7 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
             meta.server_version = sqlite::library_version(&db).await;
             let snap = dir.join(format!(".{final_name}.snapshot-{}", std::process::id()));
             let _guard = RemoveOnDrop(snap.clone());
+            let _journal = RemoveOnDrop(PathBuf::from(format!("{}-journal", snap.display())));
             let r = sqlite::snapshot(&db, &snap).await;
             db.close().await;
             r?;
@@ -223,7 +224,7 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
             dump(ctx, &tools, out, codec, level, &meta)?
         }
     };
-    let path = pending.commit(&dir, |seq| name(seq).file_name())?;
+    let path = pending.commit(&dir, name(1))?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let pruned = if opts.before_restore {
         Vec::new()

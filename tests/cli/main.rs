@@ -3,6 +3,7 @@
 
 mod support;
 
+mod backup;
 mod create;
 mod errors;
 mod help;
