@@ -68,6 +68,12 @@ pub async fn run(ctx: Ctx, args: RestoreArgs) -> Result<i32> {
             restored.duration_ms as f64 / 1000.0
         ),
     );
+    if !restored.left_over.is_empty() {
+        sh.warn(format!(
+            "tables not in the backup were left as they are (pg_restore --clean replaces only what the backup contains): {}",
+            restored.left_over.join(", ")
+        ));
+    }
     // The migration status of what was restored; a workspace without a migration crate
     // simply has none to show.
     let status = crate::ops::status::status(&ctx).await.ok();
@@ -89,6 +95,7 @@ pub async fn run(ctx: Ctx, args: RestoreArgs) -> Result<i32> {
             "database": ctx.url.redacted(),
             "duration_ms": restored.duration_ms,
             "safety_backup": restored.safety_backup.as_ref().map(|s| &s.path),
+            "left_over": restored.left_over,
             "applied": counts.map(|c| c.0),
             "pending": counts.map(|c| c.1),
         }));

@@ -36,6 +36,8 @@ enum Kind {
     Sqlite(TempCopy),
     Postgres {
         tools: postgres::Tools,
+        /// `schema.table` of every table in the archive.
+        tables: Vec<String>,
     },
 }
 
@@ -58,6 +60,57 @@ pub struct Restored {
     pub duration_ms: u64,
     /// The safety backup of the database as it was; `None` when there was no database.
     pub safety_backup: Option<BackupInfo>,
+    /// PostgreSQL: tables in the restored schemas that the backup does not contain (created
+    /// after it was taken). `pg_restore --clean` replaces only what the archive holds, so
+    /// these are left as they were.
+    pub left_over: Vec<String>,
+}
+
+/// `schema.table` of the TABLE entries of `pg_restore --list`
+/// (`215; 1259 16385 TABLE public account postgres`).
+fn toc_tables(toc: &str) -> Vec<String> {
+    toc.lines()
+        .filter(|l| !l.trim_start().starts_with(';'))
+        .filter_map(|l| {
+            let mut f = l.split_whitespace().skip(3);
+            (f.next()? == "TABLE").then_some(())?;
+            let schema = f.next()?;
+            let name = f.next()?;
+            Some(format!("{schema}.{name}"))
+        })
+        .collect()
+}
+
+/// Tables of the archive's schemas that exist in the database but not in the archive.
+async fn left_over(ctx: &Ctx, tables: &[String]) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let mut schemas: Vec<&str> = tables.iter().filter_map(|t| t.split('.').next()).collect();
+    schemas.sort();
+    schemas.dedup();
+    if schemas.is_empty() {
+        schemas.push("public");
+    }
+    let Ok(Some(db)) = crate::db::Db::open(&ctx.url, crate::db::Create::No).await else {
+        return Vec::new();
+    };
+    let list = schemas
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema IN ({list}) ORDER BY 1"
+    );
+    let rows = db
+        .conn
+        .query_all_raw(Statement::from_string(db.backend(), sql))
+        .await
+        .unwrap_or_default();
+    db.close().await;
+    rows.iter()
+        .filter_map(|r| r.try_get::<String>("", "t").ok())
+        .filter(|t| !tables.contains(t))
+        .collect()
 }
 
 /// `FILE` or `latest` → the backup file. `latest` is the newest backup of this database
@@ -235,7 +288,10 @@ pub async fn verify(ctx: &Ctx, file: &Path) -> Result<Verified> {
                 file: file.to_path_buf(),
                 meta,
                 data_bytes: n,
-                kind: Kind::Postgres { tools },
+                kind: Kind::Postgres {
+                    tables: toc_tables(&String::from_utf8_lossy(&toc)),
+                    tools,
+                },
             })
         }
     }
@@ -279,6 +335,7 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
     } else {
         None
     };
+    let mut extra = Vec::new();
     match v.kind {
         Kind::Sqlite(mut tmp) => {
             let live = ctx.url.sqlite_path.clone().expect("checked in verify");
@@ -292,7 +349,7 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
             }
             r?;
         }
-        Kind::Postgres { tools } => {
+        Kind::Postgres { tools, tables } => {
             let mut f = std::fs::File::open(&v.file)
                 .context(|| format!("could not open {}", v.file.display()))?;
             let mut cmd = tools.command(&tools.pg_restore, &ctx.url);
@@ -335,11 +392,13 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
                 });
             }
             r.map_err(|e| decode_err(&v.file, e))?;
+            extra = left_over(ctx, &tables).await;
         }
     }
     Ok(Restored {
         file: v.file,
         duration_ms: started.elapsed().as_millis() as u64,
         safety_backup: safety,
+        left_over: extra,
     })
 }
