@@ -72,6 +72,32 @@ pub fn backup_before_up(ctx: &Ctx) -> bool {
     ctx.ws.config.backup_before_up
 }
 
+/// For `cargo dbm up --backup`: takes a backup when `requested` (the flag) or when
+/// `backup-before-up = true`, printing what it does; `Ok(None)` when neither asks for one,
+/// or when there is nothing to lose yet (a SQLite file that does not exist). Call it after
+/// planning, only when there are migrations to apply, and name the result with
+/// [`restore_command`] if a migration then fails without being rolled back.
+pub async fn backup_before_migrating(ctx: &Ctx, requested: bool) -> Result<Option<BackupInfo>> {
+    if !(requested || backup_before_up(ctx)) {
+        return Ok(None);
+    }
+    if ctx.url.engine == Engine::Sqlite && !ctx.url.sqlite_path.as_deref().is_some_and(Path::exists)
+    {
+        return Ok(None);
+    }
+    ctx.shell.status("Backing up", ctx.url.redacted());
+    let info = backup(ctx, None, &BackupOptions::default()).await?;
+    ctx.shell.status(
+        "Saved",
+        format!(
+            "{} ({})",
+            ctx.ws.rel(&info.path),
+            backup::human_size(info.size)
+        ),
+    );
+    Ok(Some(info))
+}
+
 /// The command that restores `info`: `cargo dbm restore '<path>'`.
 pub fn restore_command(info: &BackupInfo) -> String {
     format!("cargo dbm restore {}", shell_quote(&info.path))
@@ -239,6 +265,66 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
         duration_ms: started.elapsed().as_millis() as u64,
         meta,
         pruned,
+    })
+}
+
+/// Restore's safety copy of a SQLite database that SQLite itself cannot read (damaged, or
+/// not a database at all): the file's bytes as they are, so that even then nothing is lost.
+pub fn raw_sqlite_copy(ctx: &Ctx, dir: Option<&Path>) -> Result<BackupInfo> {
+    let started = Instant::now();
+    let live = ctx
+        .url
+        .sqlite_path
+        .clone()
+        .ok_or_else(|| Error::Config("an in-memory SQLite database has no file".into()))?;
+    let dir = backup_dir(ctx, dir);
+    let codec = ctx.ws.config.backup_compression.unwrap_or(Codec::Gzip);
+    let level = ctx
+        .ws
+        .config
+        .backup_level
+        .filter(|l| codec.levels().contains(l))
+        .unwrap_or(codec.default_level());
+    let (stamp, created_ms) = backup::now_stamp();
+    let name = Name {
+        stamp,
+        seq: 1,
+        label: Some(backup::KIND_BEFORE_RESTORE.to_string()),
+        content: content_ext(Engine::Sqlite).to_string(),
+        codec,
+    };
+    let meta = Meta {
+        tool: Meta::TOOL.into(),
+        format: 1,
+        engine: Engine::Sqlite.name().into(),
+        database: ctx.url.database_name(),
+        head: None,
+        applied: 0,
+        created_ms,
+        kind: backup::KIND_BEFORE_RESTORE.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        server_version: None,
+    };
+    backup::create_dir(&dir)?;
+    let mut pending = Pending::create(&dir, &name.file_name())?;
+    let file =
+        std::fs::File::open(&live).context(|| format!("could not read {}", live.display()))?;
+    let tmp = pending.tmp.clone();
+    let out = pending.file.as_mut().expect("open");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    let data_bytes = compress::compress(&mut input, &mut out, codec, level, &meta, &|_| {})
+        .context(|| format!("could not write {}", tmp.display()))?;
+    drop(out);
+    let path = pending.commit(&dir, name)?;
+    Ok(BackupInfo {
+        size: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+        path,
+        data_bytes,
+        compression: codec,
+        duration_ms: started.elapsed().as_millis() as u64,
+        meta,
+        pruned: Vec::new(),
     })
 }
 

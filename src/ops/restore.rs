@@ -326,12 +326,26 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
         Engine::Sqlite => ctx.url.sqlite_path.as_deref().is_some_and(Path::exists),
         Engine::Postgres => true,
     };
+    let mut damaged = false;
     let safety = if exists {
         let opts = BackupOptions {
             before_restore: true,
             ..BackupOptions::default()
         };
-        Some(super::backup::backup(ctx, dir, &opts).await?)
+        match super::backup::backup(ctx, dir, &opts).await {
+            Ok(info) => Some(info),
+            // SQLite cannot read the database it is asked to replace: keep its bytes as is.
+            Err(e @ (Error::Database { .. } | Error::Connect { .. }))
+                if ctx.url.engine == Engine::Sqlite =>
+            {
+                ctx.shell.warn(format!(
+                    "SQLite cannot read the current database ({e}); saving the file as it is"
+                ));
+                damaged = true;
+                Some(super::backup::raw_sqlite_copy(ctx, dir)?)
+            }
+            Err(e) => return Err(e),
+        }
     } else {
         None
     };
@@ -339,7 +353,7 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
     match v.kind {
         Kind::Sqlite(mut tmp) => {
             let live = ctx.url.sqlite_path.clone().expect("checked in verify");
-            if exists {
+            if exists && !damaged {
                 sqlite::checkpoint(&ctx.url).await?;
             }
             let new = tmp.0.take().expect("verified copy");

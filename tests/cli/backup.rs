@@ -528,3 +528,29 @@ impl Env {
         self.fx.dbm_env(args, extra)
     }
 }
+
+#[test]
+fn a_damaged_sqlite_database_is_saved_as_it_is_then_replaced() {
+    let env = Env::sqlite();
+    seed(&env, 50);
+    let file = PathBuf::from(backup_json(&env, &[])["file"].as_str().unwrap());
+    // Damage the live database beyond SQLite's reading.
+    let live = env.fx.sqlite_path();
+    let damaged = b"this was a database until something overwrote it".repeat(100);
+    std::fs::write(&live, &damaged).unwrap();
+    env.dbm(&["restore", &file.to_string_lossy(), "--yes"])
+        .ok()
+        .contains("saving the file as it is");
+    assert_eq!(count(&env, "account"), 50);
+    // The damaged bytes are kept, compressed, in the safety copy.
+    let safety = backups(&env.fx.path("backups"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("before-restore"))
+        .unwrap();
+    let out = Command::new("gzip")
+        .arg("-dc")
+        .arg(&safety)
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, damaged);
+}
