@@ -81,10 +81,10 @@ impl Name {
             "" => 1,
             s => s.strip_prefix('-')?.parse().ok().filter(|&n| n >= 2)?,
         };
-        if let Some(l) = &label {
-            if l.is_empty() || !l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
-                return None;
-            }
+        if let Some(l) = &label
+            && (l.is_empty() || !l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+        {
+            return None;
         }
         Some(Name {
             stamp: stamp.to_string(),
@@ -335,10 +335,10 @@ pub fn clean_stale_temps(dir: &Path) {
     };
     for entry in rd.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = stale_pid(&name) {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_file(entry.path());
-            }
+        if let Some(pid) = stale_pid(&name)
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

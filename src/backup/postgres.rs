@@ -165,15 +165,15 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
                 .ok()
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -229,13 +229,13 @@ impl<W: std::io::Write> std::io::Write for UntilClosed<W> {
             let k = (64 - self.head.len()).min(buf.len());
             self.head.extend_from_slice(&buf[..k]);
         }
-        if let Some(w) = &mut self.inner {
-            if let Err(e) = w.write_all(buf) {
-                if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    self.inner = None;
-                } else {
-                    return Err(e);
-                }
+        if let Some(w) = &mut self.inner
+            && let Err(e) = w.write_all(buf)
+        {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                self.inner = None;
+            } else {
+                return Err(e);
             }
         }
         Ok(buf.len())

@@ -174,13 +174,13 @@ pub async fn verify(ctx: &Ctx, file: &Path) -> Result<Verified> {
     let (_, meta) =
         compress::read_header(&mut f).context(|| format!("could not read {}", file.display()))?;
     let engine = ctx.url.engine.name();
-    if let Some(m) = &meta {
-        if m.engine != engine {
-            return Err(refuse(
-                file,
-                format!("it is a {} backup and the database is {engine}", m.engine),
-            ));
-        }
+    if let Some(m) = &meta
+        && m.engine != engine
+    {
+        return Err(refuse(
+            file,
+            format!("it is a {} backup and the database is {engine}", m.engine),
+        ));
     }
     let size = f.metadata().map(|m| m.len()).ok();
     let pb = backup::progress_bar(&ctx.shell, size, "Verifying");

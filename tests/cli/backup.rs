@@ -363,13 +363,12 @@ fn kill9(child: &mut std::process::Child) {
 fn wait_for(dir: &Path, needle: &str, child: &mut std::process::Child) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            if rd
+        if let Ok(rd) = std::fs::read_dir(dir)
+            && rd
                 .flatten()
                 .any(|e| e.file_name().to_string_lossy().contains(needle))
-            {
-                return true;
-            }
+        {
+            return true;
         }
         if let Ok(Some(_)) = child.try_wait() {
             return false;
