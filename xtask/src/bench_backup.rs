@@ -27,6 +27,8 @@ fn runs() -> usize {
 struct Row {
     what: String,
     secs: f64,
+    /// CPU seconds, user + system, of the command and its children.
+    cpu: f64,
     bytes: Option<u64>,
 }
 
@@ -93,8 +95,10 @@ fn first_line(cmd: &mut Command) -> String {
 }
 
 /// Runs a shell command line, timing it.
-fn timed(what: &str, cmd: &mut Command) -> Result<f64> {
+/// Runs a command: its wall time, and the CPU time (user + system) of it and its children.
+fn timed(what: &str, cmd: &mut Command) -> Result<(f64, f64)> {
     eprintln!("$ {what}");
+    let cpu0 = children_cpu();
     let t = Instant::now();
     let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
     let secs = t.elapsed().as_secs_f64();
@@ -104,7 +108,30 @@ fn timed(what: &str, cmd: &mut Command) -> Result<f64> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    Ok(secs)
+    Ok((secs, children_cpu() - cpu0))
+}
+
+/// CPU seconds of the children waited for so far (`cutime + cstime` of /proc/self/stat).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which ends with the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // cutime and cstime are fields 16 and 17 (1-based); `rest` starts at field 3.
+    (ticks(13) + ticks(14)) / 100.0
+}
+
+/// Runs what `make` builds `runs()` times: the best wall time, with that run's CPU time.
+fn best(what: &str, make: impl Fn() -> Command) -> Result<(f64, f64)> {
+    let mut best = (f64::MAX, 0.0);
+    for _ in 0..runs() {
+        let r = timed(what, &mut make())?;
+        if r.0 < best.0 {
+            best = r;
+        }
+    }
+    Ok(best)
 }
 
 fn bash(line: &str) -> Command {
@@ -136,13 +163,14 @@ fn newest_backup(dir: &Path) -> Result<PathBuf> {
 
 fn table(title: &str, data_bytes: u64, rows: &[Row], pairs: &[(usize, usize)]) {
     println!("\n### {title}\n");
-    println!("| command | time (s) | MB/s of data | file (MB) |");
-    println!("|---|---:|---:|---:|");
+    println!("| command | time (s) | CPU (s) | MB/s of data | file (MB) |");
+    println!("|---|---:|---:|---:|---:|");
     for r in rows {
         println!(
-            "| {} | {:.2} | {:.0} | {} |",
+            "| {} | {:.2} | {:.2} | {:.0} | {} |",
             r.what,
             r.secs,
+            r.cpu,
             mb(data_bytes) / r.secs,
             r.bytes.map(|b| format!("{:.1}", mb(b))).unwrap_or_default()
         );
@@ -197,23 +225,20 @@ PRAGMA wal_checkpoint(TRUNCATE);"
     )?;
     let mut rows = Vec::new();
     let copy = work.join("copy.db");
-    let mut secs = f64::MAX;
-    for _ in 0..runs() {
-        let _ = std::fs::remove_file(work.join("copy.db.gz"));
-        secs = secs.min(timed(
-            "sqlite3 db \".backup copy\" && gzip copy",
-            &mut bash(&format!(
-                "sqlite3 {} \".backup {}\" && gzip {}",
-                db.display(),
-                copy.display(),
-                copy.display()
-            )),
-        )?);
-    }
     let gz = work.join("copy.db.gz");
+    let (secs, cpu) = best("sqlite3 db \".backup copy\" && gzip copy", || {
+        let _ = std::fs::remove_file(&gz);
+        bash(&format!(
+            "sqlite3 {} \".backup {}\" && gzip {}",
+            db.display(),
+            copy.display(),
+            copy.display()
+        ))
+    })?;
     rows.push(Row {
         what: "sqlite3 .backup && gzip".into(),
         secs,
+        cpu,
         bytes: Some(size(&gz)),
     });
     let dir = work.join("dbm");
@@ -224,51 +249,47 @@ PRAGMA wal_checkpoint(TRUNCATE);"
             vec!["--compression", "zstd"],
         ),
     ] {
-        let mut c = Command::new(bin);
-        c.arg("dbm")
-            .arg("backup")
-            .arg(&dir)
-            .args(&args)
-            .current_dir(ws);
-        let secs = timed(label, &mut c)?;
+        let (secs, cpu) = best(label, || {
+            let mut c = Command::new(bin);
+            c.arg("dbm")
+                .arg("backup")
+                .arg(&dir)
+                .args(&args)
+                .current_dir(ws);
+            c
+        })?;
         rows.push(Row {
             what: label.into(),
             secs,
+            cpu,
             bytes: Some(size(&newest_backup(&dir)?)),
         });
     }
     // Restore: gunzip + copy into place, against cargo dbm restore (gzip file).
     let target = work.join("restored.db");
-    let mut secs = f64::MAX;
-    for _ in 0..runs() {
-        secs = secs.min(timed(
-            "gunzip -k copy.db.gz && cp copy.db db",
-            &mut bash(&format!(
-                "gunzip -k -f {} && cp {} {}",
-                gz.display(),
-                copy.display(),
-                target.display()
-            )),
-        )?);
-    }
+    let (secs, cpu) = best("gunzip -k copy.db.gz && cp copy.db db", || {
+        bash(&format!(
+            "gunzip -k -f {} && cp {} {}",
+            gz.display(),
+            copy.display(),
+            target.display()
+        ))
+    })?;
     rows.push(Row {
         what: "gunzip + cp".into(),
         secs,
+        cpu,
         bytes: None,
     });
-    let ours = rows[1].bytes.map(|_| ()).and_then(|_| {
-        std::fs::read_dir(&dir)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                let n = p.to_string_lossy();
-                n.ends_with(".db.gz") && !n.contains("before-restore")
-            })
-    });
-    let ours = ours.context("no gzip backup")?;
-    let mut secs = f64::MAX;
-    for _ in 0..runs() {
+    let ours = std::fs::read_dir(&dir)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(".db.gz") && !n.contains("before-restore")
+        })
+        .context("no gzip backup")?;
+    let (secs, cpu) = best("cargo dbm restore --yes", || {
         let mut c = Command::new(bin);
         c.arg("dbm")
             .arg("restore")
@@ -276,11 +297,12 @@ PRAGMA wal_checkpoint(TRUNCATE);"
             .args(["--yes", "--dir"])
             .arg(&dir)
             .current_dir(ws);
-        secs = secs.min(timed("cargo dbm restore --yes", &mut c)?);
-    }
+        c
+    })?;
     rows.push(Row {
         what: "cargo dbm restore (verify + safety backup + swap)".into(),
         secs,
+        cpu,
         bytes: None,
     });
     table(
@@ -427,14 +449,17 @@ CREATE INDEX event_account ON event(account_id);"
     let url = pg.url("app");
     let dump = work.join("app.dump");
     let mut rows = Vec::new();
-    let mut c = Command::new(pg.bin.join("pg_dump"));
-    c.args(["-Fc", "-f"])
-        .arg(&dump)
-        .arg(format!("--dbname={url}"));
-    let secs = timed("pg_dump -Fc", &mut c)?;
+    let (secs, cpu) = best("pg_dump -Fc", || {
+        let mut c = Command::new(pg.bin.join("pg_dump"));
+        c.args(["-Fc", "-f"])
+            .arg(&dump)
+            .arg(format!("--dbname={url}"));
+        c
+    })?;
     rows.push(Row {
         what: "pg_dump -Fc".into(),
         secs,
+        cpu,
         bytes: Some(size(&dump)),
     });
     // The data as dumped, uncompressed, for MB/s.
@@ -443,7 +468,7 @@ CREATE INDEX event_account ON event(account_id);"
     c.args(["-Fc", "-Z0", "-f"])
         .arg(&raw)
         .arg(format!("--dbname={url}"));
-    let raw_secs = timed("pg_dump -Fc -Z0", &mut c)?;
+    let (raw_secs, _) = timed("pg_dump -Fc -Z0", &mut c)?;
     let data = size(&raw);
     let _ = std::fs::remove_file(&raw);
     let dir = work.join("dbm");
@@ -454,8 +479,7 @@ CREATE INDEX event_account ON event(account_id);"
             vec!["--compression", "zstd"],
         ),
     ] {
-        let mut secs = f64::MAX;
-        for _ in 0..runs() {
+        let (secs, cpu) = best(label, || {
             let mut c = Command::new(bin);
             c.arg("dbm")
                 .arg("backup")
@@ -463,24 +487,28 @@ CREATE INDEX event_account ON event(account_id);"
                 .args(&args)
                 .env("DATABASE_URL", &url)
                 .current_dir(ws);
-            secs = secs.min(timed(label, &mut c)?);
-        }
+            c
+        })?;
         rows.push(Row {
             what: label.into(),
             secs,
+            cpu,
             bytes: Some(size(&newest_backup(&dir)?)),
         });
     }
-    let mut c = Command::new(pg.bin.join("pg_restore"));
-    c.args(["--clean", "--if-exists", "--single-transaction", "-d", &url])
-        .arg(&dump);
-    let secs = timed(
+    let (secs, cpu) = best(
         "pg_restore --clean --if-exists --single-transaction",
-        &mut c,
+        || {
+            let mut c = Command::new(pg.bin.join("pg_restore"));
+            c.args(["--clean", "--if-exists", "--single-transaction", "-d", &url])
+                .arg(&dump);
+            c
+        },
     )?;
     rows.push(Row {
         what: "pg_restore --clean --if-exists --single-transaction".into(),
         secs,
+        cpu,
         bytes: None,
     });
     let ours = std::fs::read_dir(&dir)?
@@ -491,8 +519,7 @@ CREATE INDEX event_account ON event(account_id);"
             n.ends_with(".dump.gz") && !n.contains("before-restore")
         })
         .context("no gzip backup")?;
-    let mut secs = f64::MAX;
-    for _ in 0..runs() {
+    let (secs, cpu) = best("cargo dbm restore --yes", || {
         let mut c = Command::new(bin);
         c.arg("dbm")
             .arg("restore")
@@ -501,11 +528,12 @@ CREATE INDEX event_account ON event(account_id);"
             .arg(&dir)
             .env("DATABASE_URL", &url)
             .current_dir(ws);
-        secs = secs.min(timed("cargo dbm restore --yes", &mut c)?);
-    }
+        c
+    })?;
     rows.push(Row {
         what: "cargo dbm restore (verify + safety backup + pg_restore)".into(),
         secs,
+        cpu,
         bytes: None,
     });
     table(
