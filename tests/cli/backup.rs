@@ -408,6 +408,47 @@ dual!(kill_during_backup_leaves_no_final_file, |env| {
     );
 });
 
+/// Whether `pid` has a child process whose command line contains `needle`.
+fn has_child(pid: u32, needle: &str) -> bool {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    rd.flatten().any(|e| {
+        let p = e.path();
+        let ppid = std::fs::read_to_string(p.join("stat")).ok().and_then(|st| {
+            st.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse::<u32>()
+                .ok()
+        });
+        ppid == Some(pid)
+            && std::fs::read(p.join("cmdline"))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(needle)
+                })
+                .unwrap_or(false)
+    })
+}
+
+/// Polls `cond` until it holds or the child exits; true if it held.
+fn wait_until(child: &mut std::process::Child, cond: impl Fn(u32) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if cond(child.id()) {
+            return true;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
 dual!(kill_during_restore_leaves_old_or_new, |env| {
     seed(&env, 10);
     grow(&env, 16);
@@ -415,27 +456,92 @@ dual!(kill_during_restore_leaves_old_or_new, |env| {
     let file = PathBuf::from(backup_json(&env, &[])["file"].as_str().unwrap());
     exec(&env, "DELETE FROM account WHERE id > 5");
     let file = file.to_string_lossy().into_owned();
+    let backups_dir = env.fx.path("backups");
+    let data_dir = env.fx.path("data");
+    let pg = env.is_postgres();
+    // Kill points: while verifying, while taking the safety backup, while replacing.
+    let phases: Vec<(&str, Box<dyn Fn(u32) -> bool>)> = vec![
+        (
+            "verifying",
+            Box::new(move |pid| {
+                if pg {
+                    has_child(pid, "--list")
+                } else {
+                    std::fs::read_dir(&data_dir).is_ok_and(|rd| {
+                        rd.flatten()
+                            .any(|e| e.file_name().to_string_lossy().contains(".restore-"))
+                    })
+                }
+            }),
+        ),
+        (
+            "taking the safety backup",
+            Box::new({
+                let d = backups_dir.clone();
+                move |_| {
+                    std::fs::read_dir(&d).is_ok_and(|rd| {
+                        rd.flatten().any(|e| {
+                            let n = e.file_name().to_string_lossy().into_owned();
+                            n.contains("before-restore") && n.contains(".tmp-")
+                        })
+                    })
+                }
+            }),
+        ),
+        (
+            "replacing",
+            Box::new({
+                let d = backups_dir.clone();
+                move |pid| {
+                    if pg {
+                        has_child(pid, "--single-transaction")
+                    } else {
+                        std::fs::read_dir(&d).is_ok_and(|rd| {
+                            rd.flatten().any(|e| {
+                                let n = e.file_name().to_string_lossy().into_owned();
+                                n.starts_with("backup_") && n.contains("before-restore")
+                            })
+                        })
+                    }
+                }
+            }),
+        ),
+    ];
     let mut outcomes = Vec::new();
-    for delay in [0u64, 40, 120, 250, 400, 700] {
-        let mut child = spawn(&env, &["restore", &file, "--yes"]);
-        std::thread::sleep(Duration::from_millis(delay));
-        kill9(&mut child);
-        std::thread::sleep(Duration::from_millis(100));
-        if let Backend::Sqlite = env.backend {
-            let ok = env.query("PRAGMA integrity_check");
-            assert_eq!(ok[0][0], "ok", "after a kill at {delay} ms");
-        }
-        let n = count(&env, "account");
-        assert!(n == 5 || n == big, "kill at {delay} ms left {n} rows");
-        outcomes.push(n);
-        if n == big {
-            exec(&env, "DELETE FROM account WHERE id > 5");
+    for (phase, reached) in &phases {
+        for extra_ms in [0u64, 30] {
+            let mut child = spawn(&env, &["restore", &file, "--yes"]);
+            let hit = wait_until(&mut child, |pid| reached(pid));
+            std::thread::sleep(Duration::from_millis(extra_ms));
+            kill9(&mut child);
+            std::thread::sleep(Duration::from_millis(100));
+            if let Backend::Sqlite = env.backend {
+                let ok = env.query("PRAGMA integrity_check");
+                assert_eq!(ok[0][0], "ok", "after a kill while {phase}");
+            }
+            let n = count(&env, "account");
+            assert!(n == 5 || n == big, "a kill while {phase} left {n} rows");
+            outcomes.push((*phase, hit, n == big));
+            if n == big {
+                exec(&env, "DELETE FROM account WHERE id > 5");
+            }
+            // Safety copies of killed runs would pile up; they are not under test here.
+            for p in backups(&backups_dir) {
+                if p.to_string_lossy().contains("before-restore") {
+                    std::fs::remove_file(p).unwrap();
+                }
+            }
         }
     }
+    // Every phase was really reached before the kill.
+    assert!(
+        outcomes.iter().all(|(_, hit, _)| *hit),
+        "a phase was not reached: {outcomes:?}"
+    );
     // Unkilled, it completes.
     env.dbm(&["restore", &file, "--yes"]).ok();
     assert_eq!(count(&env, "account"), big);
-    eprintln!("rows after each kill: {outcomes:?}");
+    eprintln!("(phase, reached, new) after each kill: {outcomes:?}");
 });
 
 dual!(
