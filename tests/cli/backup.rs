@@ -434,6 +434,9 @@ fn has_child(pid: u32, needle: &str) -> bool {
     })
 }
 
+/// A test of whether a restore (by its pid) has reached a phase.
+type Phase = Box<dyn Fn(u32) -> bool>;
+
 /// Polls `cond` until it holds or the child exits; true if it held.
 fn wait_until(child: &mut std::process::Child, cond: impl Fn(u32) -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -460,7 +463,7 @@ dual!(kill_during_restore_leaves_old_or_new, |env| {
     let data_dir = env.fx.path("data");
     let pg = env.is_postgres();
     // Kill points: while verifying, while taking the safety backup, while replacing.
-    let phases: Vec<(&str, Box<dyn Fn(u32) -> bool>)> = vec![
+    let phases: Vec<(&str, Phase)> = vec![
         (
             "verifying",
             Box::new(move |pid| {
@@ -511,7 +514,7 @@ dual!(kill_during_restore_leaves_old_or_new, |env| {
     for (phase, reached) in &phases {
         for extra_ms in [0u64, 30] {
             let mut child = spawn(&env, &["restore", &file, "--yes"]);
-            let hit = wait_until(&mut child, |pid| reached(pid));
+            let hit = wait_until(&mut child, reached);
             std::thread::sleep(Duration::from_millis(extra_ms));
             kill9(&mut child);
             std::thread::sleep(Duration::from_millis(100));
