@@ -662,3 +662,59 @@ fn a_damaged_sqlite_database_is_saved_as_it_is_then_replaced() {
         .unwrap();
     assert_eq!(out.stdout, damaged);
 }
+
+#[test]
+fn configuration_sets_the_folder_compression_and_retention() {
+    let env = Env::sqlite();
+    let v = seed(&env, 20);
+    let manifest = env.fx.read("Cargo.toml");
+    env.fx.write(
+        "Cargo.toml",
+        &manifest.replace(
+            "[workspace.metadata.dbm]\n",
+            "[workspace.metadata.dbm]\nbackup-dir = \"var/bk\"\nbackup-keep = 2\nbackup-compression = \"zstd\"\nbackup-level = 5\n",
+        ),
+    );
+    for _ in 0..3 {
+        backup_json(&env, &[]);
+    }
+    let dir = env.fx.path("var/bk");
+    let files = backups(&dir);
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|p| p.to_string_lossy().ends_with(".db.zst"))
+    );
+    assert!(
+        Command::new("zstd")
+            .arg("-tq")
+            .arg(&files[0])
+            .status()
+            .is_ok_and(|s| s.success())
+            || which_missing("zstd")
+    );
+    // The flags win over the configuration.
+    let b = backup_json(&env, &["--compression", "gzip", "--keep", "5"]);
+    assert!(b["file"].as_str().unwrap().ends_with(".db.gz"));
+    assert_eq!(backups(&dir).len(), 3);
+    // --list in JSON: ours, with engine and head.
+    let out = env.dbm(&["backup", "--list", "--format", "json"]);
+    out.ok();
+    let list = out.json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert!(
+        list.iter()
+            .all(|e| e["ours"] == true && e["engine"] == "sqlite" && e["head"] == v.as_str())
+    );
+    // A level out of range is bad input, and writes nothing.
+    env.dbm(&["backup", "--level", "40"])
+        .expect_code(5)
+        .contains("out of range");
+    assert_eq!(backups(&dir).len(), 3);
+}
+
+fn which_missing(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_err()
+}
