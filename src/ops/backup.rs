@@ -223,7 +223,25 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
             let snap = dir.join(format!(".{final_name}.snapshot-{}", std::process::id()));
             let _guard = RemoveOnDrop(snap.clone());
             let _journal = RemoveOnDrop(PathBuf::from(format!("{}-journal", snap.display())));
-            let r = sqlite::snapshot(&db, &snap).await;
+            // A progress bar by bytes while SQLite writes the snapshot on its own thread.
+            let live_size = ctx
+                .url
+                .sqlite_path
+                .as_deref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len());
+            let pb = backup::progress_bar(&ctx.shell, live_size, "Snapshot");
+            let poll = async {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    pb.set_position(std::fs::metadata(&snap).map(|m| m.len()).unwrap_or(0));
+                }
+            };
+            let r = tokio::select! {
+                r = sqlite::snapshot(&db, &snap) => r,
+                () = poll => unreachable!("the poll never ends"),
+            };
+            pb.finish_and_clear();
             db.close().await;
             r?;
             let file = std::fs::File::open(&snap)
