@@ -103,6 +103,16 @@ pub fn restore_command(info: &BackupInfo) -> String {
     format!("cargo dbm restore {}", shell_quote(&info.path))
 }
 
+/// What `up --backup` says when a migration failed and was not rolled back: where the
+/// database as it was is, and the exact command that brings it back.
+pub fn restore_note(info: &BackupInfo) -> String {
+    format!(
+        "the database as it was before this run is saved in {}; to go back to it, run `{}`",
+        info.path.display(),
+        restore_command(info)
+    )
+}
+
 fn shell_quote(p: &Path) -> String {
     let s = p.to_string_lossy();
     if s.bytes()
@@ -428,4 +438,21 @@ pub fn list(ctx: &Ctx, dir: Option<&Path>) -> Result<(PathBuf, Vec<Entry>)> {
     let dir = backup_dir(ctx, dir);
     let entries = backup::list(&dir)?;
     Ok((dir, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_commands_are_quoted_for_the_shell() {
+        assert_eq!(
+            shell_quote(Path::new("/w/backups/backup_20250117_143022.db.gz")),
+            "/w/backups/backup_20250117_143022.db.gz"
+        );
+        assert_eq!(
+            shell_quote(Path::new("/my dir/it's.db.gz")),
+            r"'/my dir/it'\''s.db.gz'"
+        );
+    }
 }
