@@ -22,8 +22,15 @@ pub struct DbmConfig {
     pub seeds_dir: Option<PathBuf>,
     /// Folder of backups, relative to the workspace root.
     pub backup_dir: Option<PathBuf>,
-    /// How many backups to keep.
+    /// How many backups to keep (default 10).
     pub backup_keep: Option<usize>,
+    /// Compression of new backups: `gzip` (default) or `zstd`.
+    pub backup_compression: Option<crate::backup::compress::Codec>,
+    /// Compression level (gzip 1–12, default 6; zstd 1–19, default 3).
+    pub backup_level: Option<i32>,
+    /// `cargo dbm up` takes a backup first, as with `--backup`.
+    #[serde(default)]
+    pub backup_before_up: bool,
     /// Destructive commands are refused unless explicitly allowed.
     #[serde(default)]
     pub protected: bool,

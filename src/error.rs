@@ -63,6 +63,8 @@ pub enum Error {
         direction: String,
         message: String,
         rolled_back: bool,
+        /// With `up --backup`: where the database as it was is, and how to restore it.
+        restore: Option<String>,
     },
 
     #[error("refused: {reason}")]
@@ -70,6 +72,12 @@ pub enum Error {
 
     #[error("timed out after {seconds}s waiting for the migration lock on {database}")]
     LockTimeout { seconds: u64, database: String },
+
+    #[error("refusing to restore {file}: {reason}")]
+    BackupInvalid { file: String, reason: String },
+
+    #[error("{message}")]
+    Tool { message: String, hint: String },
 
     #[error("{context}: {source}")]
     Io {
@@ -98,6 +106,8 @@ impl Error {
             MigrationFailed { .. } => exit_codes::MIGRATION,
             Refused { .. } => exit_codes::REFUSED,
             LockTimeout { .. } => exit_codes::LOCKED,
+            BackupInvalid { .. } => exit_codes::BAD_BACKUP,
+            Tool { .. } => exit_codes::TOOL,
             Io { .. } | Other(_) => exit_codes::FAILURE,
         }
     }
@@ -133,16 +143,28 @@ impl Error {
             Untracked { .. } => {
                 "if its schema already matches the migrations, record that with `cargo dbm stamp head`; if it matches an earlier migration, run `cargo dbm up --baseline <that migration>` to record up to it and apply the rest".into()
             }
-            MigrationFailed { rolled_back: true, .. } => {
-                "the migration was rolled back and the database is as it was before it; fix the migration and run `cargo dbm up` again".into()
+            MigrationFailed { rolled_back: true, restore, .. } => {
+                let mut hint = "the migration was rolled back and the database is as it was before it; fix the migration and run `cargo dbm up` again".to_string();
+                if let Some(r) = restore {
+                    hint.push_str(&format!(" ({r})"));
+                }
+                hint
             }
-            MigrationFailed { rolled_back: false, .. } => {
-                "this migration ran outside a transaction, so the statements that succeeded before the error remain; inspect the database, undo or finish them by hand, then run `cargo dbm up` again".into()
+            MigrationFailed { rolled_back: false, restore, .. } => {
+                let mut hint = "this migration ran outside a transaction, so the statements that succeeded before the error remain; inspect the database, undo or finish them by hand, then run `cargo dbm up` again".to_string();
+                if let Some(r) = restore {
+                    hint.push_str(&format!("; or {r}"));
+                }
+                hint
             }
             Refused { hint, .. } => hint.clone(),
             LockTimeout { .. } => {
                 "another `cargo dbm up`/`down` is running against this database; wait for it, or raise --lock-timeout".into()
             }
+            BackupInvalid { .. } => {
+                "the database was not touched; `cargo dbm backup --list` shows the other backups".into()
+            }
+            Tool { hint, .. } => hint.clone(),
             _ => return None,
         })
     }

@@ -27,6 +27,8 @@ pub const MIGRATION: i32 = 9;
 pub const REFUSED: i32 = 10;
 /// Another `cargo dbm` held the migration lock past `--lock-timeout`.
 pub const LOCKED: i32 = 11;
+/// `restore`: the backup file failed verification (corrupt, truncated, not a backup, or of
+/// another engine); the database was not touched.
 
 /// `up`: the database has tables but no migration history; `stamp` or `--baseline` it.
 pub const UNTRACKED: i32 = 12;
@@ -34,6 +36,12 @@ pub const UNTRACKED: i32 = 12;
 pub const DRIFT: i32 = 13;
 /// `verify`: a migration's `down` does not undo its `up`, or it fails on a scratch database.
 pub const VERIFY: i32 = 14;
+
+/// `restore`: the backup file failed verification (corrupt, truncated, not a backup, or of
+/// another engine); the database was not touched.
+pub const BAD_BACKUP: i32 = 15;
+/// A required external tool (`pg_dump`, `pg_restore`) is missing or older than the server.
+pub const TOOL: i32 = 16;
 
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
@@ -61,6 +69,11 @@ pub const TABLE: &[(i32, &str)] = &[
     ),
     (DRIFT, "check: applied migration modified, or duplicate versions"),
     (VERIFY, "verify: a migration's down does not undo its up"),
+    (
+        BAD_BACKUP,
+        "backup file failed verification (corrupt, truncated, foreign)",
+    ),
+    (TOOL, "pg_dump/pg_restore missing or older than the server"),
 ];
 
 /// The table as text, for `--help`.

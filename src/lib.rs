@@ -9,10 +9,12 @@
 //! - [`migrator_source`]: the list of migrations read from the Migrator's source (no build).
 //! - [`plan`]: that list against the tracking table → what is applied, pending, missing.
 //! - [`db`]: connections, tracking tables, the migration lock.
+//! - [`backup`]: backup files: parallel compression, SQLite snapshots, pg_dump/pg_restore.
 //! - [`runner`]: the generated crate that links the user's migrations, built and run
 //!   only when user code must run.
 
 pub mod autogen;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;

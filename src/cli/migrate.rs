@@ -16,6 +16,10 @@ pub struct UpArgs {
     /// including REV as applied (its schema already has them), then apply the rest.
     #[arg(long, value_name = "REV")]
     baseline: Option<String>,
+    /// Take a backup first (when there is something to apply); `backup-before-up = true`
+    /// under [workspace.metadata.dbm] makes it the default.
+    #[arg(long)]
+    backup: bool,
     /// Seconds to wait for another `cargo dbm` holding the migration lock.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
@@ -37,6 +41,7 @@ pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
         &ctx,
         args.target.as_deref(),
         args.baseline.as_deref(),
+        args.backup,
         Duration::from_secs(args.lock_timeout),
     )
     .await?;

@@ -1,11 +1,13 @@
 //! The command line: clap definitions and a thin wrapper per command (`cli/<cmd>.rs`)
 //! that parses flags, loads the context and hands the work to [`crate::ops`].
 
+mod backup;
 mod check;
 mod create;
 mod init;
 mod migrate;
 mod reset;
+mod restore;
 mod stamp;
 mod status;
 mod verify;
@@ -103,6 +105,10 @@ enum Command {
     Verify,
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
+    /// Take a consistent, compressed backup of the database (or `--list` them).
+    Backup(backup::BackupArgs),
+    /// Replace the database with a verified backup; asks first and backs up the current one.
+    Restore(restore::RestoreArgs),
 }
 
 fn after_help() -> String {
@@ -185,6 +191,8 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Check => check::run(ctx?).await,
         Command::Verify => verify::run(ctx?).await,
         Command::Reset(a) => reset::run(ctx?, a).await,
+        Command::Backup(a) => backup::run(ctx?, a).await,
+        Command::Restore(a) => restore::run(ctx?, a).await,
     }
 }
 

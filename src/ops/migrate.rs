@@ -38,20 +38,27 @@ enum Before<'a> {
 
 /// Applies pending migrations up to `target` (all when `None`). With `baseline`, an
 /// existing database without tracking table is first stamped up to that revision.
-pub async fn up(ctx: &Ctx, target: Option<&str>, baseline: Option<&str>, lock_timeout: Duration) -> Result<Outcome> {
+/// With `backup` (or `backup-before-up = true`), a backup is taken first when there is work.
+pub async fn up(
+    ctx: &Ctx,
+    target: Option<&str>,
+    baseline: Option<&str>,
+    backup: bool,
+    lock_timeout: Duration,
+) -> Result<Outcome> {
     let before = baseline.map(Before::Baseline).unwrap_or(Before::Nothing);
-    run(ctx, Direction::Up, target, before, lock_timeout).await
+    run(ctx, Direction::Up, target, before, backup, lock_timeout).await
 }
 
 /// Reverts applied migrations: one by default, N, down to a revision, or to `base`.
 pub async fn down(ctx: &Ctx, target: Option<&str>, lock_timeout: Duration) -> Result<Outcome> {
-    run(ctx, Direction::Down, target, Before::Nothing, lock_timeout).await
+    run(ctx, Direction::Down, target, Before::Nothing, false, lock_timeout).await
 }
 
 /// Drops everything in the database (schema), then applies every migration. The runner is
 /// built first, so a compile error leaves the database as it was. Confirm before calling.
 pub async fn reset(ctx: &Ctx, lock_timeout: Duration) -> Result<Outcome> {
-    run(ctx, Direction::Up, None, Before::DropAll, lock_timeout).await
+    run(ctx, Direction::Up, None, Before::DropAll, false, lock_timeout).await
 }
 
 fn steps(status: &Status, direction: Direction, target: Option<&str>) -> Result<Vec<Step>> {
@@ -86,6 +93,7 @@ async fn run(
     direction: Direction,
     target: Option<&str>,
     before: Before<'_>,
+    backup: bool,
     lock_timeout: Duration,
 ) -> Result<Outcome> {
     let mig = ctx.ws.migration()?;
@@ -126,10 +134,33 @@ async fn run(
     } else {
         Some(runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?)
     };
+    let saved = if direction == Direction::Up && !planned.is_empty() {
+        crate::ops::backup::backup_before_migrating(ctx, backup).await?
+    } else {
+        None
+    };
     let lock = Lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
     let result = locked(ctx, &src, runner.as_ref(), direction, target, &before).await;
     lock.release().await;
-    let (done, stamped, dropped) = result?;
+    let (done, stamped, dropped) = result.map_err(|e| match (e, &saved) {
+        (
+            Error::MigrationFailed {
+                version,
+                direction,
+                message,
+                rolled_back,
+                ..
+            },
+            Some(info),
+        ) => Error::MigrationFailed {
+            version,
+            direction,
+            message,
+            rolled_back,
+            restore: Some(crate::ops::backup::restore_note(info)),
+        },
+        (e, _) => e,
+    })?;
 
     // Verify that what ran is recorded.
     let (_, after) = ctx.status().await?;

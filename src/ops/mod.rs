@@ -2,10 +2,12 @@
 //! plain values and returns data that `cli` renders.
 
 pub mod autogen;
+pub mod backup;
 pub mod check;
 pub mod create;
 pub mod init;
 pub mod migrate;
+pub mod restore;
 pub mod scratch;
 pub mod stamp;
 pub mod status;

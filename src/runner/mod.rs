@@ -225,6 +225,7 @@ impl Runner {
                         direction,
                         message: crate::config::redact_text(&message),
                         rolled_back: transactional,
+                        restore: None,
                     });
                 }
                 Event::Fatal { message } => failure = Some(fatal(url, &message)),

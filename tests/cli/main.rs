@@ -4,6 +4,7 @@
 mod support;
 
 mod autogen;
+mod backup;
 mod baseline;
 mod create;
 mod errors;

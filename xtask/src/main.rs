@@ -2,9 +2,10 @@
 //!
 //! - `quickstart`: installs cargo-dbm and runs the README's quickstart on a copy of `example/`.
 //! - `test`: the whole test suite, setting up what a fresh machine lacks (PostgreSQL).
-//! - `bench`: the benchmarks of `docs/benchmarks.md`.
+//! - `bench`: the benchmarks of `docs/benchmarks.md`; `bench backup` for backup and restore.
 
 mod bench;
+mod bench_backup;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("quickstart") => quickstart(),
         Some("test") => test(&args[1..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("backup") => bench_backup::run(&args[2..]),
         Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <quickstart | test [cargo test args] | bench [status|apply|all]>");

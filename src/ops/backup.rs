@@ -1,0 +1,421 @@
+//! `backup`: a consistent, compressed, owner-only snapshot of the database, written under a
+//! temporary name and renamed when complete; then the oldest of our own backups beyond
+//! `backup-keep` are deleted. Also the listing behind `backup --list`.
+//!
+//! `cargo dbm up --backup` calls [`backup`] with [`BackupOptions::default`] before
+//! migrating, and names the result with [`restore_command`] if a migration fails without
+//! being rolled back; [`backup_before_up`] reads the configuration switch.
+
+use super::Ctx;
+use crate::backup::compress::{self, Codec, Meta};
+use crate::backup::{self, Entry, Name, Pending, postgres, sqlite};
+use crate::config::Engine;
+use crate::db::{Create, Db, tracking};
+use crate::error::{Error, IoContext, Result};
+use crate::migrator_source::MigratorSource;
+use sea_orm::{ConnectionTrait, Statement};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// How to take a backup; [`Default`] is what `cargo dbm backup` does with no flags.
+#[derive(Debug, Clone, Default)]
+pub struct BackupOptions {
+    /// gzip or zstd; `None`: `backup-compression` from the configuration, else gzip.
+    pub compression: Option<Codec>,
+    /// `None`: `backup-level`, else the codec's default.
+    pub level: Option<i32>,
+    /// How many of this database's backups to keep; `None`: `backup-keep`, else 10.
+    pub keep: Option<usize>,
+    /// Restore's safety copy: named `…_before-restore`, and nothing is pruned.
+    pub before_restore: bool,
+}
+
+/// What [`backup`] wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BackupInfo {
+    /// The backup file (absolute).
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The uncompressed size: the SQLite snapshot or the dump.
+    pub data_bytes: u64,
+    pub compression: Codec,
+    pub duration_ms: u64,
+    /// Engine, database, migration head, time.
+    pub meta: Meta,
+    /// Older backups deleted by retention.
+    pub pruned: Vec<PathBuf>,
+}
+
+/// The backup folder: `dir` if given, else `backup-dir` (relative to the workspace root),
+/// else `<workspace>/backups`.
+pub fn backup_dir(ctx: &Ctx, dir: Option<&Path>) -> PathBuf {
+    let root = &ctx.ws.root;
+    match dir {
+        Some(d) if d.is_absolute() => d.to_path_buf(),
+        Some(d) => std::env::current_dir()
+            .map(|c| c.join(d))
+            .unwrap_or_else(|_| d.to_path_buf()),
+        None => root.join(
+            ctx.ws
+                .config
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
+        ),
+    }
+}
+
+/// Whether `up` should take a backup first (`backup-before-up = true`).
+pub fn backup_before_up(ctx: &Ctx) -> bool {
+    ctx.ws.config.backup_before_up
+}
+
+/// For `cargo dbm up --backup`: takes a backup when `requested` (the flag) or when
+/// `backup-before-up = true`, printing what it does; `Ok(None)` when neither asks for one,
+/// or when there is nothing to lose yet (a SQLite file that does not exist). Call it after
+/// planning, only when there are migrations to apply, and name the result with
+/// [`restore_command`] if a migration then fails without being rolled back.
+pub async fn backup_before_migrating(ctx: &Ctx, requested: bool) -> Result<Option<BackupInfo>> {
+    if !(requested || backup_before_up(ctx)) {
+        return Ok(None);
+    }
+    if ctx.url.engine == Engine::Sqlite && !ctx.url.sqlite_path.as_deref().is_some_and(Path::exists) {
+        return Ok(None);
+    }
+    ctx.shell.status("Backing up", ctx.url.redacted());
+    let info = backup(ctx, None, &BackupOptions::default()).await?;
+    ctx.shell.status(
+        "Saved",
+        format!("{} ({})", ctx.ws.rel(&info.path), backup::human_size(info.size)),
+    );
+    Ok(Some(info))
+}
+
+/// The command that restores `info`: `cargo dbm restore '<path>'`.
+pub fn restore_command(info: &BackupInfo) -> String {
+    format!("cargo dbm restore {}", shell_quote(&info.path))
+}
+
+/// What `up --backup` says when a migration failed and was not rolled back: where the
+/// database as it was is, and the exact command that brings it back.
+pub fn restore_note(info: &BackupInfo) -> String {
+    format!(
+        "the database as it was before this run is saved in {}; to go back to it, run `{}`",
+        info.path.display(),
+        restore_command(info)
+    )
+}
+
+fn shell_quote(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    if s.bytes().all(|c| c.is_ascii_alphanumeric() || b"/._-+:@%".contains(&c)) {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The latest applied migration and the number applied, from the tracking table.
+async fn head(ctx: &Ctx, db: &Db) -> Result<(Option<String>, usize)> {
+    let table = ctx
+        .ws
+        .migration()
+        .ok()
+        .and_then(|m| MigratorSource::load(&m.lib).ok())
+        .map(|src| ctx.tracking_table(&src))
+        .or_else(|| ctx.ws.config.migration_table.clone())
+        .unwrap_or_else(|| tracking::SEAQL_TABLE.to_string());
+    let applied = tracking::applied(db, &table).await?.unwrap_or_default();
+    Ok((applied.last().map(|a| a.version.clone()), applied.len()))
+}
+
+/// The engine's content extension: `db` for SQLite, `dump` for a PostgreSQL archive.
+fn content_ext(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "db",
+        Engine::Postgres => "dump",
+    }
+}
+
+/// Takes a backup of the context's database into `dir` (see [`backup_dir`]).
+pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Result<BackupInfo> {
+    let started = Instant::now();
+    let cfg = &ctx.ws.config;
+    let codec = opts.compression.or(cfg.backup_compression).unwrap_or(Codec::Gzip);
+    let level = opts.level.or(cfg.backup_level).unwrap_or(codec.default_level());
+    if !codec.levels().contains(&level) {
+        return Err(Error::Config(format!(
+            "{} level {level} is out of range ({}–{})",
+            codec.name(),
+            codec.levels().start(),
+            codec.levels().end()
+        )));
+    }
+    let keep = opts.keep.or(cfg.backup_keep).unwrap_or(backup::DEFAULT_KEEP);
+    if keep == 0 {
+        return Err(Error::Config(
+            "backup-keep must be at least 1 (keeping no backup would delete the one just taken)".into(),
+        ));
+    }
+    let dir = backup_dir(ctx, dir);
+    if ctx.url.engine == Engine::Sqlite && ctx.url.sqlite_path.is_none() {
+        return Err(Error::Config("an in-memory SQLite database cannot be backed up".into()));
+    }
+    let db = Db::open(&ctx.url, Create::No).await?.ok_or_else(|| Error::Database {
+        doing: "taking a backup".into(),
+        reason: format!(
+            "the database file {} does not exist",
+            ctx.url
+                .sqlite_path
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ),
+    })?;
+    let (head, applied) = head(ctx, &db).await?;
+    let (stamp, created_ms) = backup::now_stamp();
+    let name = |seq: u32| Name {
+        stamp: stamp.clone(),
+        seq,
+        label: opts.before_restore.then(|| backup::KIND_BEFORE_RESTORE.to_string()),
+        content: content_ext(ctx.url.engine).to_string(),
+        codec,
+    };
+    let mut meta = Meta {
+        tool: Meta::TOOL.into(),
+        format: 1,
+        engine: ctx.url.engine.name().into(),
+        database: ctx.url.database_name(),
+        head,
+        applied,
+        created_ms,
+        kind: if opts.before_restore {
+            backup::KIND_BEFORE_RESTORE
+        } else {
+            backup::KIND_BACKUP
+        }
+        .into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        server_version: None,
+    };
+    backup::create_dir(&dir)?;
+    backup::clean_stale_temps(&dir);
+    let final_name = name(1).file_name();
+    let mut pending = Pending::create(&dir, &final_name)?;
+    let data_bytes = match ctx.url.engine {
+        Engine::Sqlite => {
+            meta.server_version = sqlite::library_version(&db).await;
+            let snap = dir.join(format!(".{final_name}.snapshot-{}", std::process::id()));
+            let _guard = RemoveOnDrop(snap.clone());
+            let _journal = RemoveOnDrop(PathBuf::from(format!("{}-journal", snap.display())));
+            // A progress bar by bytes while SQLite writes the snapshot on its own thread.
+            let live_size = ctx
+                .url
+                .sqlite_path
+                .as_deref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len());
+            let pb = backup::progress_bar(&ctx.shell, live_size, "Snapshot");
+            let poll = async {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    pb.set_position(std::fs::metadata(&snap).map(|m| m.len()).unwrap_or(0));
+                }
+            };
+            let r = tokio::select! {
+                r = sqlite::snapshot(&db, &snap) => r,
+                () = poll => unreachable!("the poll never ends"),
+            };
+            pb.finish_and_clear();
+            db.close().await;
+            r?;
+            let file =
+                std::fs::File::open(&snap).context(|| format!("could not read the snapshot {}", snap.display()))?;
+            let len = file.metadata().map(|m| m.len()).ok();
+            let pb = backup::progress_bar(&ctx.shell, len, "Compressing");
+            let out = pending.file.as_mut().expect("open");
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+            let mut input = BufReader::with_capacity(1 << 20, file);
+            let n = compress::compress(&mut input, &mut out, codec, level, &meta, &|n| pb.set_position(n))
+                .context(|| format!("could not write {}", pending.tmp.display()))?;
+            pb.finish_and_clear();
+            n
+        }
+        Engine::Postgres => {
+            let (num, version) = server_version(&db).await;
+            db.close().await;
+            meta.server_version = Some(version.clone());
+            let tools = postgres::Tools::find()?;
+            tools.check_server(num, &version)?;
+            let out = pending.file.as_mut().expect("open");
+            dump(ctx, &tools, out, codec, level, &meta)?
+        }
+    };
+    let path = pending.commit(&dir, name(1))?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let pruned = if opts.before_restore {
+        Vec::new()
+    } else {
+        backup::prune(&dir, &meta.engine, &meta.database, keep)?
+    };
+    Ok(BackupInfo {
+        path,
+        size,
+        data_bytes,
+        compression: codec,
+        duration_ms: started.elapsed().as_millis() as u64,
+        meta,
+        pruned,
+    })
+}
+
+/// Restore's safety copy of a SQLite database that SQLite itself cannot read (damaged, or
+/// not a database at all): the file's bytes as they are, so that even then nothing is lost.
+pub fn raw_sqlite_copy(ctx: &Ctx, dir: Option<&Path>) -> Result<BackupInfo> {
+    let started = Instant::now();
+    let live = ctx
+        .url
+        .sqlite_path
+        .clone()
+        .ok_or_else(|| Error::Config("an in-memory SQLite database has no file".into()))?;
+    let dir = backup_dir(ctx, dir);
+    let codec = ctx.ws.config.backup_compression.unwrap_or(Codec::Gzip);
+    let level = ctx
+        .ws
+        .config
+        .backup_level
+        .filter(|l| codec.levels().contains(l))
+        .unwrap_or(codec.default_level());
+    let (stamp, created_ms) = backup::now_stamp();
+    let name = Name {
+        stamp,
+        seq: 1,
+        label: Some(backup::KIND_BEFORE_RESTORE.to_string()),
+        content: content_ext(Engine::Sqlite).to_string(),
+        codec,
+    };
+    let meta = Meta {
+        tool: Meta::TOOL.into(),
+        format: 1,
+        engine: Engine::Sqlite.name().into(),
+        database: ctx.url.database_name(),
+        head: None,
+        applied: 0,
+        created_ms,
+        kind: backup::KIND_BEFORE_RESTORE.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        server_version: None,
+    };
+    backup::create_dir(&dir)?;
+    let mut pending = Pending::create(&dir, &name.file_name())?;
+    let file = std::fs::File::open(&live).context(|| format!("could not read {}", live.display()))?;
+    let tmp = pending.tmp.clone();
+    let out = pending.file.as_mut().expect("open");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    let data_bytes = compress::compress(&mut input, &mut out, codec, level, &meta, &|_| {})
+        .context(|| format!("could not write {}", tmp.display()))?;
+    drop(out);
+    let path = pending.commit(&dir, name)?;
+    Ok(BackupInfo {
+        size: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+        path,
+        data_bytes,
+        compression: codec,
+        duration_ms: started.elapsed().as_millis() as u64,
+        meta,
+        pruned: Vec::new(),
+    })
+}
+
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `SHOW server_version_num` and `SHOW server_version`.
+async fn server_version(db: &Db) -> (u32, String) {
+    let get = |sql: &'static str| async move {
+        db.conn
+            .query_one_raw(Statement::from_string(db.backend(), sql))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get_by_index::<String>(0).ok())
+            .unwrap_or_default()
+    };
+    let num = get("SHOW server_version_num").await.trim().parse().unwrap_or(0);
+    let version = get("SHOW server_version").await;
+    let version = version.split_whitespace().next().unwrap_or("?").to_string();
+    (num, version)
+}
+
+/// `pg_dump -Fc -Z0` piped through the parallel compressor into `out`.
+fn dump(
+    ctx: &Ctx,
+    tools: &postgres::Tools,
+    out: &mut std::fs::File,
+    codec: Codec,
+    level: i32,
+    meta: &Meta,
+) -> Result<u64> {
+    let mut cmd = tools.command(&tools.pg_dump, &ctx.url);
+    cmd.args(["--format=custom", "--compress=0", "--no-password"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| Error::Tool {
+        message: format!("could not run {}: {e}", tools.pg_dump.display()),
+        hint: "check that pg_dump is installed and executable".into(),
+    })?;
+    let mut stderr = child.stderr.take().expect("piped");
+    let err_thread = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+        buf
+    });
+    let stdout = child.stdout.take().expect("piped");
+    let pb = backup::progress_bar(&ctx.shell, None, "Dumping");
+    let mut input = BufReader::with_capacity(1 << 20, stdout);
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
+    let result = compress::compress(&mut input, &mut w, codec, level, meta, &|n| pb.set_position(n));
+    drop(w);
+    pb.finish_and_clear();
+    if result.is_err() {
+        let _ = child.kill();
+    }
+    let status = child.wait().context(|| "could not wait for pg_dump".to_string())?;
+    let err = err_thread.join().unwrap_or_default();
+    if !status.success() {
+        return Err(Error::Database {
+            doing: "dumping the database with pg_dump".into(),
+            reason: format!("{status}: {}", postgres::tool_error(&err)),
+        });
+    }
+    result.context(|| "could not write the backup".to_string())
+}
+
+/// Every backup file in the folder (ours and look-alikes), oldest first.
+pub fn list(ctx: &Ctx, dir: Option<&Path>) -> Result<(PathBuf, Vec<Entry>)> {
+    let dir = backup_dir(ctx, dir);
+    let entries = backup::list(&dir)?;
+    Ok((dir, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_commands_are_quoted_for_the_shell() {
+        assert_eq!(
+            shell_quote(Path::new("/w/backups/backup_20250117_143022.db.gz")),
+            "/w/backups/backup_20250117_143022.db.gz"
+        );
+        assert_eq!(shell_quote(Path::new("/my dir/it's.db.gz")), r"'/my dir/it'\''s.db.gz'");
+    }
+}

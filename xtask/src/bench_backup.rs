@@ -1,0 +1,524 @@
+//! `cargo xtask bench backup [--mb N] [--skip-pg]`: `cargo dbm backup`/`restore` side by
+//! side with what people do by hand, in one run, on one machine (release build).
+//!
+//! - SQLite (a generated database of at least 500 MB, kept in `target/bench-backup/` for
+//!   later runs): `sqlite3 db ".backup copy" && gzip copy` against `cargo dbm backup`
+//!   (gzip, and zstd); `gunzip` + `cp` against `cargo dbm restore`.
+//! - PostgreSQL (a throwaway cluster of the highest installed version, filled with
+//!   `generate_series`): `pg_dump -Fc` (default compression) against `cargo dbm backup`;
+//!   `pg_restore --clean --if-exists --single-transaction` against `cargo dbm restore`.
+//!
+//! `cargo dbm restore` does more than its counterpart: it verifies the whole file first
+//! (SQLite: `PRAGMA integrity_check`) and takes a safety backup of the current database.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Each command runs this many times; the best time counts (other work on the machine
+/// only ever slows a run down).
+static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+fn runs() -> usize {
+    RUNS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+struct Row {
+    what: String,
+    secs: f64,
+    /// CPU seconds, user + system, of the command and its children.
+    cpu: f64,
+    bytes: Option<u64>,
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut mb: u64 = 520;
+    let mut pg = true;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--mb" => mb = it.next().context("--mb N")?.parse()?,
+            "--skip-pg" => pg = false,
+            "--runs" => {
+                let n: usize = it.next().context("--runs N")?.parse()?;
+                RUNS.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+            }
+            other => bail!("unknown argument {other} (use --mb N, --runs N, --skip-pg)"),
+        }
+    }
+    let repo = crate::repo();
+    crate::sh(
+        crate::cargo()
+            .current_dir(&repo)
+            .args(["build", "--release", "--bin", "cargo-dbm"]),
+    )?;
+    let bin = repo.join("target/release/cargo-dbm");
+    let root = repo.join("target/bench-backup");
+    std::fs::create_dir_all(&root)?;
+    let ws = root.join("ws");
+    if !ws.join("migration").exists() {
+        let _ = std::fs::remove_dir_all(&ws);
+        crate::copy_dir(&repo.join("example"), &ws)?;
+        crate::sh(Command::new(&bin).arg("dbm").arg("init").current_dir(&ws))?;
+    }
+    println!(
+        "machine: {} cores, {}; load average before the run: {}; best of {} run(s)",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        first_line(Command::new("uname").arg("-srm")),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        runs()
+    );
+    sqlite(&bin, &root, &ws, mb)?;
+    if pg {
+        postgres(&bin, &root, &ws, mb)?;
+    }
+    Ok(())
+}
+
+fn first_line(cmd: &mut Command) -> String {
+    cmd.output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs a shell command line, timing it.
+/// Runs a command: its wall time, and the CPU time (user + system) of it and its children.
+fn timed(what: &str, cmd: &mut Command) -> Result<(f64, f64)> {
+    eprintln!("$ {what}");
+    let cpu0 = children_cpu();
+    let t = Instant::now();
+    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
+    let secs = t.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!("`{what}` failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok((secs, children_cpu() - cpu0))
+}
+
+/// CPU seconds of the children waited for so far (`cutime + cstime` of /proc/self/stat).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which ends with the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // cutime and cstime are fields 16 and 17 (1-based); `rest` starts at field 3.
+    (ticks(13) + ticks(14)) / 100.0
+}
+
+/// Runs what `make` builds `runs()` times: the best wall time, with that run's CPU time.
+fn best(what: &str, make: impl Fn() -> Command) -> Result<(f64, f64)> {
+    let mut best = (f64::MAX, 0.0);
+    for _ in 0..runs() {
+        let r = timed(what, &mut make())?;
+        if r.0 < best.0 {
+            best = r;
+        }
+    }
+    Ok(best)
+}
+
+fn bash(line: &str) -> Command {
+    let mut c = Command::new("bash");
+    c.args(["-c", &format!("set -euo pipefail; {line}")]);
+    c
+}
+
+fn size(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+fn mb(b: u64) -> f64 {
+    b as f64 / 1e6
+}
+
+fn newest_backup(dir: &Path) -> Result<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("backup_") && !n.contains("before-restore")
+        })
+        .collect();
+    v.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    v.pop().context("no backup written")
+}
+
+fn table(title: &str, data_bytes: u64, rows: &[Row], pairs: &[(usize, usize)]) {
+    println!("\n### {title}\n");
+    println!("| command | time (s) | CPU (s) | MB/s of data | file (MB) |");
+    println!("|---|---:|---:|---:|---:|");
+    for r in rows {
+        println!(
+            "| {} | {:.2} | {:.2} | {:.0} | {} |",
+            r.what,
+            r.secs,
+            r.cpu,
+            mb(data_bytes) / r.secs,
+            r.bytes.map(|b| format!("{:.1}", mb(b))).unwrap_or_default()
+        );
+    }
+    println!();
+    for (base, ours) in pairs {
+        let (b, o) = (&rows[*base], &rows[*ours]);
+        let size = match (b.bytes, o.bytes) {
+            (Some(x), Some(y)) => format!(", file {:.3}x the size", y as f64 / x as f64),
+            _ => String::new(),
+        };
+        println!(
+            "- `{}` is **{:.2}x** as fast as `{}`{size}",
+            o.what,
+            b.secs / o.secs,
+            b.what
+        );
+    }
+}
+
+fn sqlite(bin: &Path, root: &Path, ws: &Path, target_mb: u64) -> Result<()> {
+    let db = ws.join("data/ws.db");
+    if size(&db) < target_mb * 950_000 {
+        eprintln!("generating a SQLite database of {target_mb} MB …");
+        let _ = std::fs::remove_file(&db);
+        // ~200 bytes a row of JSON-ish text, ints and dates, plus an index.
+        let rows = target_mb * 1_000_000 / 200;
+        let sql = format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;
+CREATE TABLE event(id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, created_at TEXT NOT NULL);
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < {rows})
+INSERT INTO event SELECT i, abs(random()) % 100000,
+ CASE i % 5 WHEN 0 THEN 'login' WHEN 1 THEN 'purchase' WHEN 2 THEN 'view' WHEN 3 THEN 'logout' ELSE 'search' END,
+ printf('{{\"user\":\"user%d@example.com\",\"session\":\"%s\",\"amount\":%d,\"note\":\"%s\"}}', abs(random())%100000, lower(hex(randomblob(8))), abs(random())%10000, substr('lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua', 1 + abs(random())%40, 30 + abs(random())%60)),
+ datetime(1700000000 + i*7, 'unixepoch')
+FROM c;
+CREATE INDEX event_account ON event(account_id);
+PRAGMA wal_checkpoint(TRUNCATE);"
+        );
+        let mut c = Command::new("sqlite3");
+        c.arg(&db).arg(sql);
+        timed("sqlite3 (generate)", &mut c)?;
+    }
+    let data = size(&db);
+    let work = root.join("sqlite");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    // Warm the page cache equally for both sides.
+    timed(
+        "cat db > /dev/null",
+        &mut bash(&format!("cat {} > /dev/null", db.display())),
+    )?;
+    let mut rows = Vec::new();
+    let copy = work.join("copy.db");
+    let gz = work.join("copy.db.gz");
+    let (secs, cpu) = best("sqlite3 db \".backup copy\" && gzip copy", || {
+        let _ = std::fs::remove_file(&gz);
+        bash(&format!(
+            "sqlite3 {} \".backup {}\" && gzip {}",
+            db.display(),
+            copy.display(),
+            copy.display()
+        ))
+    })?;
+    rows.push(Row {
+        what: "sqlite3 .backup && gzip".into(),
+        secs,
+        cpu,
+        bytes: Some(size(&gz)),
+    });
+    let dir = work.join("dbm");
+    for (label, args) in [
+        ("cargo dbm backup", vec![]),
+        ("cargo dbm backup --compression zstd", vec!["--compression", "zstd"]),
+    ] {
+        let (secs, cpu) = best(label, || {
+            let mut c = Command::new(bin);
+            c.arg("dbm").arg("backup").arg(&dir).args(&args).current_dir(ws);
+            c
+        })?;
+        rows.push(Row {
+            what: label.into(),
+            secs,
+            cpu,
+            bytes: Some(size(&newest_backup(&dir)?)),
+        });
+    }
+    // Restore: gunzip + copy into place, against cargo dbm restore (gzip file).
+    let target = work.join("restored.db");
+    let (secs, cpu) = best("gunzip -k copy.db.gz && cp copy.db db", || {
+        bash(&format!(
+            "gunzip -k -f {} && cp {} {}",
+            gz.display(),
+            copy.display(),
+            target.display()
+        ))
+    })?;
+    rows.push(Row {
+        what: "gunzip + cp".into(),
+        secs,
+        cpu,
+        bytes: None,
+    });
+    let ours = std::fs::read_dir(&dir)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(".db.gz") && !n.contains("before-restore")
+        })
+        .context("no gzip backup")?;
+    let (secs, cpu) = best("cargo dbm restore --yes", || {
+        let mut c = Command::new(bin);
+        c.arg("dbm")
+            .arg("restore")
+            .arg(&ours)
+            .args(["--yes", "--dir"])
+            .arg(&dir)
+            .current_dir(ws);
+        c
+    })?;
+    rows.push(Row {
+        what: "cargo dbm restore (verify + safety backup + swap)".into(),
+        secs,
+        cpu,
+        bytes: None,
+    });
+    table(
+        &format!("SQLite, {:.0} MB database", mb(data)),
+        data,
+        &rows,
+        &[(0, 1), (0, 2), (3, 4)],
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+// --- PostgreSQL ------------------------------------------------------------------------
+
+struct Cluster {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    as_postgres: bool,
+    _dir: PathBuf,
+}
+
+impl Cluster {
+    fn server(&self, tool: &str) -> Command {
+        let exe = self.bin.join(tool);
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        }
+    }
+
+    fn start(root: &Path) -> Result<Cluster> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|b| b.join("initdb").is_file())
+            .max()
+            .context("no PostgreSQL server in /usr/lib/postgresql")?;
+        let dir = root.join("pg");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let as_postgres = first_line(Command::new("id").arg("-u")) == "0";
+        if as_postgres {
+            crate::sh(Command::new("chown").arg("postgres:").arg(&dir))?;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let c = Cluster {
+            bin,
+            data: dir.join("data"),
+            port,
+            as_postgres,
+            _dir: dir.clone(),
+        };
+        let mut init = c.server("initdb");
+        init.arg("-D").arg(&c.data).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]);
+        timed("initdb", &mut init)?;
+        let conf = format!(
+            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_wal_size = '4GB'\n",
+            dir.display()
+        );
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(c.data.join("postgresql.conf"))?;
+        std::io::Write::write_all(&mut f, conf.as_bytes())?;
+        let mut start = c.server("pg_ctl");
+        start
+            .arg("-D")
+            .arg(&c.data)
+            .arg("-l")
+            .arg(dir.join("log"))
+            .args(["-w", "start"]);
+        timed("pg_ctl start", &mut start)?;
+        Ok(c)
+    }
+
+    fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    fn psql(&self, db: &str, sql: &str) -> Command {
+        let mut c = Command::new(self.bin.join("psql"));
+        c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &self.url(db), "-c", sql]);
+        c
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let mut stop = self.server("pg_ctl");
+        stop.arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let _ = stop.status();
+        let _ = std::fs::remove_dir_all(&self._dir);
+    }
+}
+
+fn postgres(bin: &Path, root: &Path, ws: &Path, target_mb: u64) -> Result<()> {
+    let pg = Cluster::start(root)?;
+    timed("createdb", &mut pg.psql("postgres", "CREATE DATABASE app"))?;
+    let rows = target_mb * 1_000_000 / 200;
+    timed(
+        "fill (generate_series)",
+        &mut pg.psql(
+            "app",
+            &format!(
+                "CREATE TABLE event(id bigint PRIMARY KEY, account_id int NOT NULL, kind text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL);
+INSERT INTO event SELECT i, (random()*100000)::int,
+ (ARRAY['login','purchase','view','logout','search'])[1 + i % 5],
+ format('{{\"user\":\"user%s@example.com\",\"session\":\"%s\",\"amount\":%s,\"note\":\"%s\"}}', (random()*100000)::int, substr(md5(random()::text), 1, 16), (random()*10000)::int, substr('lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua', 1 + (random()*40)::int, 30 + (random()*60)::int)),
+ to_timestamp(1700000000 + i*7)
+FROM generate_series(1, {rows}) i;
+CREATE INDEX event_account ON event(account_id);"
+            ),
+        ),
+    )?;
+    let work = root.join("pgwork");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let url = pg.url("app");
+    let dump = work.join("app.dump");
+    let mut rows = Vec::new();
+    let (secs, cpu) = best("pg_dump -Fc", || {
+        let mut c = Command::new(pg.bin.join("pg_dump"));
+        c.args(["-Fc", "-f"]).arg(&dump).arg(format!("--dbname={url}"));
+        c
+    })?;
+    rows.push(Row {
+        what: "pg_dump -Fc".into(),
+        secs,
+        cpu,
+        bytes: Some(size(&dump)),
+    });
+    // The data as dumped, uncompressed, for MB/s.
+    let raw = work.join("raw.dump");
+    let mut c = Command::new(pg.bin.join("pg_dump"));
+    c.args(["-Fc", "-Z0", "-f"]).arg(&raw).arg(format!("--dbname={url}"));
+    let (raw_secs, _) = timed("pg_dump -Fc -Z0", &mut c)?;
+    let data = size(&raw);
+    let _ = std::fs::remove_file(&raw);
+    let dir = work.join("dbm");
+    for (label, args) in [
+        ("cargo dbm backup", vec![]),
+        ("cargo dbm backup --compression zstd", vec!["--compression", "zstd"]),
+    ] {
+        let (secs, cpu) = best(label, || {
+            let mut c = Command::new(bin);
+            c.arg("dbm")
+                .arg("backup")
+                .arg(&dir)
+                .args(&args)
+                .env("DATABASE_URL", &url)
+                .current_dir(ws);
+            c
+        })?;
+        rows.push(Row {
+            what: label.into(),
+            secs,
+            cpu,
+            bytes: Some(size(&newest_backup(&dir)?)),
+        });
+    }
+    let (secs, cpu) = best("pg_restore --clean --if-exists --single-transaction", || {
+        let mut c = Command::new(pg.bin.join("pg_restore"));
+        c.args(["--clean", "--if-exists", "--single-transaction", "-d", &url])
+            .arg(&dump);
+        c
+    })?;
+    rows.push(Row {
+        what: "pg_restore --clean --if-exists --single-transaction".into(),
+        secs,
+        cpu,
+        bytes: None,
+    });
+    let ours = std::fs::read_dir(&dir)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(".dump.gz") && !n.contains("before-restore")
+        })
+        .context("no gzip backup")?;
+    let (secs, cpu) = best("cargo dbm restore --yes", || {
+        let mut c = Command::new(bin);
+        c.arg("dbm")
+            .arg("restore")
+            .arg(&ours)
+            .args(["--yes", "--dir"])
+            .arg(&dir)
+            .env("DATABASE_URL", &url)
+            .current_dir(ws);
+        c
+    })?;
+    rows.push(Row {
+        what: "cargo dbm restore (verify + safety backup + pg_restore)".into(),
+        secs,
+        cpu,
+        bytes: None,
+    });
+    table(
+        &format!(
+            "PostgreSQL {}, {:.0} MB dump (`pg_dump -Fc -Z0` alone: {:.2} s)",
+            pg.bin
+                .parent()
+                .and_then(|p| p.file_name())
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            mb(data),
+            raw_secs
+        ),
+        data,
+        &rows,
+        &[(0, 1), (0, 2), (3, 4)],
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
