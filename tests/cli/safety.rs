@@ -99,11 +99,21 @@ dual!(a_migration_outside_a_transaction_says_what_it_left, |env| {
             "\n    fn use_transaction(&self) -> Option<bool> {\n        Some(false)\n    }\n",
         ),
     );
-    env.dbm(&["up"])
-        .expect_code(9)
+    let out = env.dbm(&["up", "--backup"]);
+    out.expect_code(9)
         .contains(&v)
         .contains("outside a transaction")
         .contains("by hand");
+    // `up --backup` took a backup first and names the exact command that restores it.
+    out.contains("Backing up").contains("cargo dbm restore ");
+    let backups: Vec<_> = std::fs::read_dir(env.fx.path("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        backups.iter().any(|n| n.to_string_lossy().starts_with("backup_")),
+        "{backups:?}"
+    );
     // What ran before the error is still there (that is what opting out means), untracked.
     assert!(env.tables().contains(&"half".to_string()));
     assert!(env.tracked().is_empty());
