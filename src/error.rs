@@ -70,6 +70,16 @@ pub enum Error {
     #[error("timed out after {seconds}s waiting for the migration lock on {database}")]
     LockTimeout { seconds: u64, database: String },
 
+    #[error("{message}")]
+    Seed { message: String, hint: String },
+
+    #[error("no seed profile `{profile}`: `{dir}` does not exist")]
+    NoSeedProfile {
+        profile: String,
+        dir: String,
+        available: Vec<String>,
+    },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -89,9 +99,11 @@ impl Error {
             NotInWorkspace { .. } | NoMigrationCrate { .. } | UnknownMigrationCrate { .. } => {
                 exit_codes::WORKSPACE
             }
-            MigratorSource { .. } | BadUrl { .. } | Config(_) | BadName { .. } => {
-                exit_codes::CONFIG
-            }
+            MigratorSource { .. }
+            | BadUrl { .. }
+            | Config(_)
+            | BadName { .. }
+            | NoSeedProfile { .. } => exit_codes::CONFIG,
             Connect { .. } | Database { .. } => exit_codes::DATABASE,
             UnknownRevision { .. } | AmbiguousRevision { .. } | MissingMigrations { .. } => {
                 exit_codes::HISTORY
@@ -100,6 +112,7 @@ impl Error {
             MigrationFailed { .. } => exit_codes::MIGRATION,
             Refused { .. } => exit_codes::REFUSED,
             LockTimeout { .. } => exit_codes::LOCKED,
+            Seed { .. } => exit_codes::SEED,
             Io { .. } | Other(_) => exit_codes::FAILURE,
         }
     }
@@ -138,6 +151,11 @@ impl Error {
                 "this migration ran outside a transaction, so the statements that succeeded before the error remain; inspect the database, undo or finish them by hand, then run `cargo dbm up` again".into()
             }
             Refused { hint, .. } => hint.clone(),
+            Seed { hint, .. } => hint.clone(),
+            NoSeedProfile { available, .. } if available.is_empty() => {
+                "put one file per table (`<table>.yaml`, `.json` or `.csv`) in that folder, or write the current data there with `cargo dbm seed --dump`".into()
+            }
+            NoSeedProfile { available, .. } => format!("profiles found: {}", available.join(", ")),
             LockTimeout { .. } => {
                 "another `cargo dbm up`/`down` is running against this database; wait for it, or raise --lock-timeout".into()
             }

@@ -27,6 +27,9 @@ pub const MIGRATION: i32 = 9;
 pub const REFUSED: i32 = 10;
 /// Another `cargo dbm` held the migration lock past `--lock-timeout`.
 pub const LOCKED: i32 = 11;
+/// `seed`: the seed data was rejected (unreadable file, unknown table or column, a value
+/// of the wrong type, a constraint violation); nothing was inserted.
+pub const SEED: i32 = 12;
 
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
@@ -54,6 +57,10 @@ pub const TABLE: &[(i32, &str)] = &[
         "destructive command refused (no confirmation or protected database)",
     ),
     (LOCKED, "timed out waiting for the migration lock"),
+    (
+        SEED,
+        "seed data rejected (bad file, value, table, column or constraint); nothing inserted",
+    ),
 ];
 
 /// The table as text, for `--help`.

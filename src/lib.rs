@@ -11,6 +11,7 @@
 //! - [`db`]: connections, tracking tables, the migration lock.
 //! - [`runner`]: the generated crate that links the user's migrations, built and run
 //!   only when user code must run.
+//! - [`seed`]: seed files checked against the database and bulk-inserted.
 
 pub mod cli;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod ops;
 pub mod plan;
 pub mod revision;
 pub mod runner;
+pub mod seed;
 pub mod shell;
 pub mod templates;
 pub mod workspace;

@@ -27,6 +27,8 @@ template!(CRATE_LIB, "migration-crate/src/lib.rs.j2");
 template!(CRATE_MAIN, "migration-crate/src/main.rs.j2");
 template!(RUNNER_MANIFEST, "runner/Cargo.toml.j2");
 template!(RUNNER_MAIN, "runner/main.rs");
+template!(RUNNER_SEED_EXEC, "runner/seed_exec.rs");
+template!(RUNNER_SEED_MODE, "runner/seed_mode.rs");
 
 impl Template {
     /// Renders the template with `ctx`.

@@ -4,6 +4,7 @@
 mod create;
 mod init;
 mod migrate;
+mod seed;
 mod status;
 
 use crate::error::Result;
@@ -91,6 +92,8 @@ enum Command {
     History,
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
+    /// Load seed data (a profile's files and Rust function) in one transaction; --dump writes it out.
+    Seed(seed::SeedArgs),
 }
 
 fn after_help() -> String {
@@ -172,6 +175,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Heads => status::heads(ctx?).await,
         Command::History => status::history(ctx?).await,
         Command::Info => status::info(ctx?).await,
+        Command::Seed(a) => seed::run(ctx?, a).await,
     }
 }
 

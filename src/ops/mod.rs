@@ -4,6 +4,7 @@
 pub mod create;
 pub mod init;
 pub mod migrate;
+pub mod seed;
 pub mod status;
 
 use crate::config::{self, DbUrl};

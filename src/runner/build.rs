@@ -70,6 +70,7 @@ pub async fn build(
     })?;
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("main.rs"), templates::RUNNER_MAIN.source)?;
+    super::seed::write_sources(&dir, mig)?;
     sync_lockfile(&ws.root.join("Cargo.lock"), &dir)?;
 
     compile(&dir, &runner, &ws.target_dir, package_count, shell)
@@ -123,7 +124,7 @@ fn sea_orm_migration_version(ws: &Workspace, mig: &MigrationCrate) -> Result<(St
 }
 
 /// Writes only when the content differs, so cargo sees an unchanged runner as fresh.
-fn write_if_changed(path: &Path, content: &str) -> Result<()> {
+pub(super) fn write_if_changed(path: &Path, content: &str) -> Result<()> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
         return Ok(());
     }

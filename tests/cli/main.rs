@@ -8,3 +8,4 @@ mod errors;
 mod help;
 mod init;
 mod migrate;
+mod seed;

@@ -1,0 +1,359 @@
+//! Seed data: files of a profile (`<seeds-dir>/<profile>/<table>.{yaml,json,csv}`), checked
+//! against the database's own schema, converted to the columns' types, and inserted in
+//! foreign-key order in one transaction, at bulk speed (multi-row INSERTs on SQLite, COPY
+//! on PostgreSQL). Rust seed functions run in the same transaction, through the runner.
+//!
+//! - [`files`]: finding and parsing the files.
+//! - [`catalog`]: tables, columns, types and foreign keys from the database.
+//! - [`convert`]: values to column types.
+//! - [`exec`]: batched inserts and locating the failing row (shared with the runner).
+//! - [`pgcopy`]: COPY FROM STDIN on PostgreSQL.
+//! - [`dump`]: the data back out as seed files.
+//! - [`rust`]: finding the Rust seed functions without compiling.
+
+pub mod catalog;
+pub mod convert;
+pub mod dump;
+pub mod files;
+pub mod pgcopy;
+pub mod rust;
+
+#[path = "../../templates/runner/seed_exec.rs"]
+pub mod exec;
+
+/// `exec` is shared with the runner, where sea-orm comes through sea-orm-migration; it
+/// names it as `super::sea_orm`.
+#[allow(unused_imports)]
+use ::sea_orm;
+
+use crate::config::Engine;
+use crate::error::{Error, Result};
+use catalog::{Catalog, TableInfo};
+use exec::{Table, Val};
+use files::{Raw, SeedFile};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// A table's rows ready to insert, with where each came from.
+#[derive(Debug)]
+pub struct Part {
+    pub file: PathBuf,
+    pub table: Table,
+    /// "row 3"/"line 4" per row.
+    pub locs: Vec<usize>,
+    pub loc: files::Loc,
+}
+
+impl Part {
+    pub fn where_(&self, row: usize) -> String {
+        match self.loc {
+            files::Loc::Row => format!("row {}", self.locs[row]),
+            files::Loc::Line => format!("line {}", self.locs[row]),
+        }
+    }
+}
+
+/// Everything one seed run will do, checked before the database is touched.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Tables to empty first, children before parents (`--clear`).
+    pub clear: Vec<String>,
+    /// Rows to insert, parents before children.
+    pub parts: Vec<Part>,
+    /// A foreign-key cycle among the seeded tables: constraints are checked at commit.
+    pub cycle: bool,
+    /// PostgreSQL: statements moving serial/identity sequences past the seeded ids.
+    pub after: Vec<String>,
+    /// Seeded tables in insertion order.
+    pub tables: Vec<String>,
+}
+
+impl Plan {
+    pub fn rows(&self) -> usize {
+        self.parts.iter().map(|p| p.table.rows.len()).sum()
+    }
+}
+
+/// Reads every seed file of a profile directory (missing directory: no files).
+pub fn read_profile(dir: &Path) -> Result<Vec<SeedFile>> {
+    files::discover(dir)?
+        .into_iter()
+        .map(|(table, path)| files::read(&table, &path))
+        .collect()
+}
+
+/// The profiles present in the seeds folder (its subfolders).
+pub fn profiles(seeds: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(seeds)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    out.sort();
+    out
+}
+
+fn seed_err(message: String, hint: &str) -> Error {
+    Error::Seed {
+        message,
+        hint: hint.to_string(),
+    }
+}
+
+const NOTHING: &str = "nothing was inserted; fix the seed file and run `cargo dbm seed` again";
+
+/// Checks the files against the catalog, converts every value, and orders the tables.
+/// `clear`: also plan emptying the seeded tables (and the tables referencing them).
+pub fn plan(
+    files: Vec<SeedFile>,
+    catalog: &Catalog,
+    engine: Engine,
+    clear: bool,
+    extra_clear: &[String],
+) -> Result<Plan> {
+    let mut by_table = std::collections::BTreeMap::new();
+    for f in files {
+        let Some(info) = catalog.tables.get(&f.table) else {
+            let known: Vec<&str> = catalog
+                .tables
+                .keys()
+                .map(String::as_str)
+                .filter(|t| !crate::seed::dump::is_internal(t))
+                .collect();
+            return Err(seed_err(
+                format!(
+                    "`{}`: the database has no table `{}`",
+                    f.path.display(),
+                    f.table
+                ),
+                &format!(
+                    "the file name is the table name (a numeric prefix like `01_` is allowed); tables: {}; nothing was inserted",
+                    if known.is_empty() {
+                        "none (run `cargo dbm up` first?)".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        };
+        let parts = convert_file(&f, info, engine)?;
+        by_table.insert(f.table.clone(), parts);
+    }
+    let seeded: BTreeSet<String> = by_table.keys().cloned().collect();
+    let (order, cycle) = catalog::fk_order(catalog, &seeded);
+
+    let mut plan = Plan {
+        cycle,
+        ..Plan::default()
+    };
+    if clear {
+        // The seeded tables, and every table referencing them (else the delete fails).
+        let mut set: BTreeSet<String> = seeded.clone();
+        set.extend(extra_clear.iter().cloned());
+        let mut stack: Vec<String> = set.iter().cloned().collect();
+        while let Some(t) = stack.pop() {
+            for c in catalog.children_of(&t) {
+                if set.insert(c.to_string()) {
+                    stack.push(c.to_string());
+                }
+            }
+        }
+        let (mut del, del_cycle) = catalog::fk_order(catalog, &set);
+        del.reverse();
+        plan.cycle |= del_cycle;
+        plan.clear = del;
+    }
+    for t in &order {
+        plan.parts.extend(by_table.remove(t).unwrap_or_default());
+        if engine == Engine::Postgres {
+            if let Some(info) = catalog.tables.get(t) {
+                for c in &info.columns {
+                    if let Some(seq) = &c.sequence {
+                        let col = exec::quote_ident(&c.name);
+                        let tab = exec::quote_ident(t);
+                        let seq = seq.replace('\'', "''");
+                        plan.after.push(format!(
+                            "SELECT setval('{seq}', COALESCE((SELECT max({col}) FROM {tab}), 1), (SELECT max({col}) FROM {tab}) IS NOT NULL)"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    plan.tables = order;
+    Ok(plan)
+}
+
+/// One file's rows as parts: rows naming the same columns go together.
+fn convert_file(f: &SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec<Part>> {
+    let mut cols = Vec::with_capacity(f.columns.len());
+    for name in &f.columns {
+        let Some(c) = info.column(name) else {
+            let at = match f.loc {
+                files::Loc::Line => "line 1".to_string(),
+                files::Loc::Row => {
+                    let i = f.columns.iter().position(|c| c == name).unwrap_or(0);
+                    let row = f
+                        .rows
+                        .iter()
+                        .position(|r| !matches!(r[i], Raw::Missing))
+                        .unwrap_or(0);
+                    f.where_(row)
+                }
+            };
+            let names: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(seed_err(
+                format!(
+                    "`{}` {at}: the table `{}` has no column `{name}`",
+                    f.path.display(),
+                    f.table
+                ),
+                &format!("its columns are: {}; {NOTHING}", names.join(", ")),
+            ));
+        };
+        cols.push(c);
+    }
+    let mut parts: Vec<Part> = Vec::new();
+    let mut mask: Vec<bool> = Vec::new();
+    for (r, row) in f.rows.iter().enumerate() {
+        let present: Vec<bool> = row.iter().map(|v| !matches!(v, Raw::Missing)).collect();
+        if parts.is_empty() || present != mask {
+            mask = present.clone();
+            let idx: Vec<usize> = (0..cols.len()).filter(|&i| present[i]).collect();
+            parts.push(Part {
+                file: f.path.clone(),
+                table: Table {
+                    name: f.table.clone(),
+                    columns: idx.iter().map(|&i| cols[i].name.clone()).collect(),
+                    casts: idx
+                        .iter()
+                        .map(|&i| (engine == Engine::Postgres).then(|| cols[i].sql_type.clone()))
+                        .collect(),
+                    rows: Vec::new(),
+                },
+                locs: Vec::new(),
+                loc: f.loc,
+            });
+            // Columns left out that must have a value.
+            for c in &info.columns {
+                let given = cols
+                    .iter()
+                    .zip(&present)
+                    .any(|(k, p)| *p && k.name == c.name);
+                if !given && c.not_null && !c.has_default {
+                    return Err(seed_err(
+                        format!(
+                            "`{}` {}: no value for `{}.{}`, which is NOT NULL and has no default",
+                            f.path.display(),
+                            f.where_(r),
+                            f.table,
+                            c.name
+                        ),
+                        NOTHING,
+                    ));
+                }
+            }
+        }
+        let mut vals = Vec::with_capacity(mask.iter().filter(|p| **p).count());
+        for (i, raw) in row.iter().enumerate() {
+            if !present[i] {
+                continue;
+            }
+            let c = cols[i];
+            let v = convert::convert(raw, c.kind, engine).map_err(|m| {
+                seed_err(
+                    format!(
+                        "`{}` {}, column `{}` ({}): {m}",
+                        f.path.display(),
+                        f.where_(r),
+                        c.name,
+                        c.sql_type
+                    ),
+                    NOTHING,
+                )
+            })?;
+            if v == Val::Null && c.not_null {
+                return Err(seed_err(
+                    format!(
+                        "`{}` {}, column `{}`: null in a NOT NULL column",
+                        f.path.display(),
+                        f.where_(r),
+                        c.name
+                    ),
+                    NOTHING,
+                ));
+            }
+            vals.push(v);
+        }
+        let part = parts.last_mut().expect("a part");
+        part.table.rows.push(vals);
+        part.locs.push(f.locs[r]);
+    }
+    Ok(parts)
+}
+
+/// The error for a row the database refused.
+pub fn row_error(part: &Part, failure: exec::Failure) -> Error {
+    let at = match failure.row {
+        Some(r) => format!("`{}` {}", part.file.display(), part.where_(r)),
+        None => format!("`{}`", part.file.display()),
+    };
+    seed_err(
+        format!(
+            "{at}: the database refused the row for `{}`: {}",
+            part.table.name,
+            crate::config::redact_text(&failure.message)
+        ),
+        "nothing was inserted (the whole seed was rolled back); fix the seed data and run `cargo dbm seed` again",
+    )
+}
+
+/// Runs the plan in one transaction through sea-orm (SQLite; PostgreSQL without COPY).
+pub async fn run_insert(
+    db: &sea_orm::DatabaseConnection,
+    plan: &Plan,
+    engine: Engine,
+) -> Result<()> {
+    use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+    let txn = db
+        .begin()
+        .await
+        .map_err(|e| Error::db("starting the seed transaction", e))?;
+    if plan.cycle {
+        let sql = match engine {
+            Engine::Sqlite => "PRAGMA defer_foreign_keys = ON",
+            Engine::Postgres => "SET CONSTRAINTS ALL DEFERRED",
+        };
+        txn.execute_unprepared(sql)
+            .await
+            .map_err(|e| Error::db("deferring foreign keys", e))?;
+    }
+    for t in &plan.clear {
+        txn.execute_unprepared(&format!("DELETE FROM {}", exec::quote_ident(t)))
+            .await
+            .map_err(|e| Error::db(format!("clearing `{t}`"), e))?;
+    }
+    let mut sink = exec::InsertSink::new(&txn);
+    for part in &plan.parts {
+        exec::load(&mut sink, &part.table)
+            .await
+            .map_err(|f| row_error(part, f))?;
+    }
+    for sql in &plan.after {
+        txn.execute_unprepared(sql)
+            .await
+            .map_err(|e| Error::db("moving sequences past the seeded ids", e))?;
+    }
+    txn.commit().await.map_err(|e| {
+        seed_err(
+            format!(
+                "the database refused the seed at commit: {}",
+                crate::config::redact_text(&exec::clean_error(&e.to_string()))
+            ),
+            "a deferred foreign key is not satisfied; nothing was inserted",
+        )
+    })
+}
