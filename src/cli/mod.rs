@@ -92,7 +92,7 @@ enum Command {
     History,
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
-    /// Load seed data (a profile's files and Rust function) in one transaction; --dump writes it out.
+    /// Load a seed profile's files (and Rust function) in one transaction; --dump writes data out.
     Seed(seed::SeedArgs),
 }
 

@@ -366,7 +366,7 @@ dual!(rust_seed_functions_share_the_transaction, |env| {
     let lib = env.fx.read("migration/src/lib.rs");
     std::fs::write(
         env.fx.path("migration/src/lib.rs"),
-        format!("pub mod seeds;\n{lib}"),
+        format!("{lib}\npub mod seeds;\n"),
     )
     .unwrap();
     env.dbm(&["seed", "--clear", "--yes"])

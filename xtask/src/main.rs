@@ -5,6 +5,7 @@
 //! - `bench`: the benchmarks of `docs/benchmarks.md`.
 
 mod bench;
+mod bench_seed;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -15,10 +16,13 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("quickstart") => quickstart(),
         Some("test") => test(&args[1..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("seed") => {
+            bench_seed::run(&args[2..])
+        }
         Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <quickstart | test [cargo test args] | bench [status|apply|all]>"
+                "usage: cargo xtask <quickstart | test [cargo test args] | bench [status|apply|all|seed]>"
             );
             std::process::exit(2);
         }
