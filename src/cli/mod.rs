@@ -92,7 +92,7 @@ enum Command {
     History,
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
-    /// Load a seed profile's files (and Rust function) in one transaction; --dump writes data out.
+    /// Load seed data in one transaction (--minimal, --profile, --clear); --dump writes it out.
     Seed(seed::SeedArgs),
 }
 

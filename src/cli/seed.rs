@@ -64,6 +64,12 @@ pub async fn run(ctx: Ctx, args: SeedArgs) -> Result<i32> {
     }
 
     let prepared = op::prepare(&ctx, &profile, args.clear).await?;
+    if prepared.plan.parts.is_empty() && prepared.function.is_none() {
+        sh.warn(format!(
+            "profile `{profile}` has no seed files in `{}` (one `<table>.yaml`, `.json` or `.csv` per table)",
+            ctx.ws.rel(&prepared.dir)
+        ));
+    }
     if args.clear && !prepared.clears().is_empty() {
         crate::guard::confirm(
             sh,

@@ -117,6 +117,63 @@ fn describe(raw: &Raw) -> String {
     }
 }
 
+/// Like [`convert`], moving text instead of copying it, with fast paths for the common
+/// forms (canonical timestamps and dates are checked without reformatting).
+pub fn convert_owned(raw: Raw, kind: Kind, engine: Engine) -> Result<Val, String> {
+    match (kind, raw) {
+        (Kind::Text | Kind::Other, Raw::Str(s)) => Ok(Val::Text(s)),
+        (Kind::Int, Raw::Str(s))
+            if !s.is_empty() && s.len() < 19 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(Val::Int(s.parse().unwrap_or_default()))
+        }
+        (Kind::Float, Raw::Str(s)) if s.starts_with(|c: char| c.is_ascii_digit() || c == '-') => {
+            match s.parse::<f64>() {
+                Ok(f) if f.is_finite() => Ok(Val::Float(f)),
+                _ => convert(&Raw::Str(s), kind, engine),
+            }
+        }
+        (Kind::Bool, Raw::Str(s)) if matches!(s.as_str(), "1" | "0" | "true" | "false") => {
+            Ok(Val::Bool(s == "1" || s == "true"))
+        }
+        (Kind::Timestamp, Raw::Str(s)) if canonical_timestamp(&s) => Ok(Val::Text(s)),
+        (Kind::Date, Raw::Str(s)) if s.len() == 10 && canonical_date(&s) => Ok(Val::Text(s)),
+        (_, raw) => convert(&raw, kind, engine),
+    }
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD`, a real date.
+fn canonical_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && match (digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10])) {
+            (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d).is_some(),
+            _ => false,
+        }
+}
+
+/// `YYYY-MM-DD HH:MM:SS`, exactly the form stored (no fraction, no `T`).
+fn canonical_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 19
+        && canonical_date(&s[..10])
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':'
+        && match (digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19])) {
+            (Some(h), Some(m), Some(sec)) => h < 24 && m < 60 && sec < 60,
+            _ => false,
+        }
+}
+
 /// Converts one value for a column of `kind`. `Raw::Missing` must be handled by the caller.
 pub fn convert(raw: &Raw, kind: Kind, engine: Engine) -> Result<Val, String> {
     let fail = || format!("expected {}, found {}", kind.expected(), describe(raw));
@@ -237,11 +294,14 @@ pub fn convert(raw: &Raw, kind: Kind, engine: Engine) -> Result<Val, String> {
 
 fn parse_float(s: &str) -> Option<f64> {
     let t = s.trim();
+    if let Some(f) = t.parse().ok().filter(|f: &f64| f.is_finite()) {
+        return Some(f);
+    }
     match t.to_ascii_lowercase().as_str() {
         "nan" => Some(f64::NAN),
         "inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
         "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
-        _ => t.parse().ok().filter(|f: &f64| f.is_finite()),
+        _ => None,
     }
 }
 
@@ -342,6 +402,21 @@ mod tests {
             Ok(Val::Text("2024-01-02T03:04:05+00:00".into()))
         );
         assert!(convert(&s("2024-13-02"), Kind::Date, e).is_err());
+        let o = |x: &str, k| convert_owned(Raw::Str(x.into()), k, e);
+        assert_eq!(
+            o("2024-02-29 23:59:59", Kind::Timestamp),
+            Ok(Val::Text("2024-02-29 23:59:59".into()))
+        );
+        assert!(o("2023-02-29 10:00:00", Kind::Timestamp).is_err());
+        assert!(o("2023-01-01 24:00:00", Kind::Timestamp).is_err());
+        assert_eq!(
+            o("2023-01-01T10:00:00", Kind::Timestamp),
+            Ok(Val::Text("2023-01-01 10:00:00".into()))
+        );
+        assert_eq!(o("007", Kind::Int), Ok(Val::Int(7)));
+        assert_eq!(o("-1.5", Kind::Float), Ok(Val::Float(-1.5)));
+        assert!(o("1e999", Kind::Float).is_err());
+        assert_eq!(o("1", Kind::Bool), Ok(Val::Bool(true)));
         let u = "67e55044-10b1-426f-9247-bb680e5fe0c8";
         assert_eq!(
             convert(&s(u), Kind::Uuid, Engine::Postgres),

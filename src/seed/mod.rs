@@ -139,8 +139,9 @@ pub fn plan(
                 ),
             ));
         };
-        let parts = convert_file(&f, info, engine)?;
-        by_table.insert(f.table.clone(), parts);
+        let table = f.table.clone();
+        let parts = convert_file(f, info, engine)?;
+        by_table.insert(table, parts);
     }
     let seeded: BTreeSet<String> = by_table.keys().cloned().collect();
     let (order, cycle) = catalog::fk_order(catalog, &seeded);
@@ -188,7 +189,7 @@ pub fn plan(
 }
 
 /// One file's rows as parts: rows naming the same columns go together.
-fn convert_file(f: &SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec<Part>> {
+fn convert_file(mut f: SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec<Part>> {
     let mut cols = Vec::with_capacity(f.columns.len());
     for name in &f.columns {
         let Some(c) = info.column(name) else {
@@ -216,83 +217,149 @@ fn convert_file(f: &SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec<Pa
         };
         cols.push(c);
     }
-    let mut parts: Vec<Part> = Vec::new();
-    let mut mask: Vec<bool> = Vec::new();
-    for (r, row) in f.rows.iter().enumerate() {
-        let present: Vec<bool> = row.iter().map(|v| !matches!(v, Raw::Missing)).collect();
-        if parts.is_empty() || present != mask {
-            mask = present.clone();
-            let idx: Vec<usize> = (0..cols.len()).filter(|&i| present[i]).collect();
-            parts.push(Part {
-                file: f.path.clone(),
-                table: Table {
-                    name: f.table.clone(),
-                    columns: idx.iter().map(|&i| cols[i].name.clone()).collect(),
-                    casts: idx
-                        .iter()
-                        .map(|&i| (engine == Engine::Postgres).then(|| cols[i].sql_type.clone()))
-                        .collect(),
-                    rows: Vec::new(),
-                },
-                locs: Vec::new(),
-                loc: f.loc,
-            });
-            // Columns left out that must have a value.
-            for c in &info.columns {
-                let given = cols
-                    .iter()
-                    .zip(&present)
-                    .any(|(k, p)| *p && k.name == c.name);
-                if !given && c.not_null && !c.has_default {
-                    return Err(seed_err(
-                        format!(
-                            "`{}` {}: no value for `{}.{}`, which is NOT NULL and has no default",
-                            f.path.display(),
-                            f.where_(r),
-                            f.table,
-                            c.name
-                        ),
-                        NOTHING,
-                    ));
-                }
+
+    // Group rows naming the same columns (YAML/JSON rows may leave some out), checking
+    // that what is left out may be.
+    let masks: Vec<Vec<bool>> = f
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|v| !matches!(v, Raw::Missing)).collect())
+        .collect();
+    let mut starts: Vec<usize> = Vec::new();
+    for (r, mask) in masks.iter().enumerate() {
+        if r > 0 && masks[r - 1] == *mask {
+            continue;
+        }
+        starts.push(r);
+        for c in &info.columns {
+            let given = cols.iter().zip(mask).any(|(k, p)| *p && k.name == c.name);
+            if !given && c.not_null && !c.has_default {
+                return Err(seed_err(
+                    format!(
+                        "`{}` {}: no value for `{}.{}`, which is NOT NULL and has no default",
+                        f.path.display(),
+                        f.where_(r),
+                        f.table,
+                        c.name
+                    ),
+                    NOTHING,
+                ));
             }
         }
-        let mut vals = Vec::with_capacity(mask.iter().filter(|p| **p).count());
-        for (i, raw) in row.iter().enumerate() {
-            if !present[i] {
-                continue;
-            }
-            let c = cols[i];
-            let v = convert::convert(raw, c.kind, engine).map_err(|m| {
-                seed_err(
+    }
+
+    // Convert every value, on every core; the first bad value (in file order) is reported.
+    let rows = std::mem::take(&mut f.rows);
+    let converted = convert_rows(rows, &cols, engine);
+    let mut out_rows = Vec::with_capacity(converted.len());
+    for (r, row) in converted.into_iter().enumerate() {
+        match row {
+            Ok(v) => out_rows.push(v),
+            Err((col, m)) => {
+                let c = cols[col];
+                let msg = if m.is_empty() {
+                    format!(
+                        "`{}` {}, column `{}`: null in a NOT NULL column",
+                        f.path.display(),
+                        f.where_(r),
+                        c.name
+                    )
+                } else {
                     format!(
                         "`{}` {}, column `{}` ({}): {m}",
                         f.path.display(),
                         f.where_(r),
                         c.name,
                         c.sql_type
-                    ),
-                    NOTHING,
-                )
-            })?;
-            if v == Val::Null && c.not_null {
-                return Err(seed_err(
-                    format!(
-                        "`{}` {}, column `{}`: null in a NOT NULL column",
-                        f.path.display(),
-                        f.where_(r),
-                        c.name
-                    ),
-                    NOTHING,
-                ));
+                    )
+                };
+                return Err(seed_err(msg, NOTHING));
             }
-            vals.push(v);
         }
-        let part = parts.last_mut().expect("a part");
-        part.table.rows.push(vals);
-        part.locs.push(f.locs[r]);
+    }
+
+    let mut parts: Vec<Part> = Vec::with_capacity(starts.len());
+    let mut rest = out_rows.into_iter();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(masks.len());
+        let idx: Vec<usize> = (0..cols.len()).filter(|&c| masks[start][c]).collect();
+        parts.push(Part {
+            file: f.path.clone(),
+            table: Table {
+                name: f.table.clone(),
+                columns: idx.iter().map(|&c| cols[c].name.clone()).collect(),
+                casts: idx
+                    .iter()
+                    .map(|&c| (engine == Engine::Postgres).then(|| cols[c].sql_type.clone()))
+                    .collect(),
+                rows: rest.by_ref().take(end - start).collect(),
+            },
+            locs: f.locs[start..end].to_vec(),
+            loc: f.loc,
+        });
     }
     Ok(parts)
+}
+
+/// A converted row, or the column index and message of its first bad value (an empty
+/// message: null in a NOT NULL column).
+type Converted = std::result::Result<Vec<Val>, (usize, String)>;
+
+fn convert_row(row: Vec<Raw>, cols: &[&catalog::Column], engine: Engine) -> Converted {
+    let mut vals = Vec::with_capacity(row.len());
+    for (i, raw) in row.into_iter().enumerate() {
+        if matches!(raw, Raw::Missing) {
+            continue;
+        }
+        let c = cols[i];
+        let v = convert::convert_owned(raw, c.kind, engine).map_err(|m| (i, m))?;
+        if v == Val::Null && c.not_null {
+            return Err((i, String::new()));
+        }
+        vals.push(v);
+    }
+    Ok(vals)
+}
+
+/// Converts rows in parallel chunks (conversion is most of the CPU time of a big seed).
+fn convert_rows(rows: Vec<Vec<Raw>>, cols: &[&catalog::Column], engine: Engine) -> Vec<Converted> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads < 2 || rows.len() < 10_000 {
+        return rows
+            .into_iter()
+            .map(|r| convert_row(r, cols, engine))
+            .collect();
+    }
+    let per = rows.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<Vec<Raw>>> = Vec::with_capacity(threads);
+    let mut it = rows.into_iter();
+    loop {
+        let chunk: Vec<Vec<Raw>> = it.by_ref().take(per).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|r| convert_row(r, cols, engine))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("conversion thread panicked"))
+            .collect()
+    })
 }
 
 /// The error for a row the database refused.

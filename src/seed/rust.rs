@@ -28,7 +28,13 @@ pub fn functions(lib: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for item in items {
         if let syn::Item::Fn(f) = item {
-            if matches!(f.vis, syn::Visibility::Public(_)) && f.sig.asyncness.is_some() {
+            // `pub async fn name(db)`: one parameter, the transaction. Helpers with other
+            // signatures are left alone (the runner's dispatch must compile).
+            if matches!(f.vis, syn::Visibility::Public(_))
+                && f.sig.asyncness.is_some()
+                && f.sig.inputs.len() == 1
+                && f.sig.generics.params.is_empty()
+            {
                 out.push(f.sig.ident.to_string());
             }
         }

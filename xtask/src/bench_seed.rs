@@ -3,7 +3,7 @@
 //!
 //! - `cargo dbm seed` (release build), files only;
 //! - a per-row ActiveModel insert loop in one transaction (a small generated sea-orm
-//!   program, release build), run on `--loop-rows` rows (default 20,000) and extrapolated
+//!   program, release build), run on `--loop-rows` rows (default 100,000) and extrapolated
 //!   linearly to N, because a million single-row inserts take minutes;
 //! - `sqlite3 .import` and `psql \copy`, the engines' own bulk loaders.
 //!
@@ -44,7 +44,7 @@ fn arg(args: &[String], name: &str, default: usize) -> Result<usize> {
 
 pub fn run(args: &[String]) -> Result<()> {
     let n = arg(args, "--rows", 1_000_000)?;
-    let n_loop = arg(args, "--loop-rows", 20_000)?.min(n);
+    let n_loop = arg(args, "--loop-rows", 100_000)?.min(n);
     let repo = repo();
     let work = repo.join("target").join("bench-seed");
     if work.exists() {
