@@ -91,7 +91,8 @@ pub async fn prepare(ctx: &Ctx, profile: &str, clear: bool) -> Result<Prepared> 
             available,
         });
     }
-    let files = seed::read_profile(&dir)?;
+    // Without a Rust function, CSV rows are streamed while inserting.
+    let files = seed::read_profile(&dir, function.is_none())?;
     let db = open(ctx).await?;
     let catalog = Catalog::read(&db.conn, ctx.url.engine).await?;
     let plan = seed::plan(files, &catalog, ctx.url.engine, clear, &[])?;
@@ -109,17 +110,19 @@ pub async fn execute(ctx: &Ctx, p: Prepared) -> Result<Outcome> {
     let started = Instant::now();
     let Prepared {
         profile,
-        plan,
+        mut plan,
         function,
         db,
         ..
     } = p;
-    match &function {
+    let counts = match &function {
         Some(f) => {
             db.close().await;
+            plan.materialize(ctx.url.engine)?;
             let mig = ctx.ws.migration()?;
             let runner = crate::runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?;
             runner.seed(&ctx.url, &plan, f, &ctx.shell).await?;
+            plan.parts.iter().map(|p| p.table.rows.len()).collect()
         }
         None => {
             let result = match ctx.url.engine {
@@ -129,22 +132,22 @@ pub async fn execute(ctx: &Ctx, p: Prepared) -> Result<Outcome> {
                 Engine::Sqlite => seed::run_insert(&db.conn, &plan, ctx.url.engine).await,
             };
             db.close().await;
-            result?;
+            result?
         }
-    }
+    };
     let mut tables: Vec<TableRows> = Vec::new();
-    for part in &plan.parts {
+    for (part, n) in plan.parts.iter().zip(counts) {
         match tables.iter_mut().find(|t| t.table == part.table.name) {
-            Some(t) => t.rows += part.table.rows.len(),
+            Some(t) => t.rows += n,
             None => tables.push(TableRows {
                 table: part.table.name.clone(),
-                rows: part.table.rows.len(),
+                rows: n,
             }),
         }
     }
     Ok(Outcome {
         profile,
-        rows: plan.rows(),
+        rows: tables.iter().map(|t| t.rows).sum(),
         tables,
         cleared: plan.clear.clone(),
         function,

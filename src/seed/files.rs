@@ -44,6 +44,9 @@ pub struct SeedFile {
     /// Row number (1-based) or line, per row.
     pub locs: Vec<usize>,
     pub loc: Loc,
+    /// A CSV file whose rows are not read yet: they are streamed at insert time
+    /// ([`csv_chunks`]), so parsing overlaps with inserting.
+    pub streamed: bool,
 }
 
 impl SeedFile {
@@ -122,8 +125,8 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Reads and parses one seed file.
-pub fn read(table: &str, path: &Path) -> Result<SeedFile> {
+/// Reads one seed file; a CSV file only up to its header when `stream_csv`.
+pub fn read(table: &str, path: &Path, stream_csv: bool) -> Result<SeedFile> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("could not read `{}`", path.display()), e))?;
     let ext = path
@@ -131,6 +134,7 @@ pub fn read(table: &str, path: &Path) -> Result<SeedFile> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     match ext.as_str() {
+        "csv" if stream_csv => csv_header(table, path, &text),
         "csv" => parse_csv(table, path, &text),
         "json" => {
             let v: serde_json::Value =
@@ -197,6 +201,7 @@ fn from_list(table: &str, path: &Path, list: Vec<serde_json::Value>) -> Result<S
         locs: (1..=rows.len()).collect(),
         rows,
         loc: Loc::Row,
+        streamed: false,
     })
 }
 
@@ -220,63 +225,125 @@ type Field = Option<String>;
 /// Parses CSV text (RFC 4180: `,` separators, `"` quotes doubled inside quoted fields,
 /// quoted fields may span lines, CRLF or LF).
 fn parse_csv(table: &str, path: &Path, text: &str) -> Result<SeedFile> {
+    let mut f = csv_header(table, path, text)?;
+    f.streamed = false;
+    let mut err = None;
+    csv_rows(path, text, usize::MAX, |chunk| match chunk {
+        Ok((rows, locs)) => {
+            f.rows.extend(rows);
+            f.locs.extend(locs);
+            true
+        }
+        Err(e) => {
+            err = Some(e);
+            false
+        }
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(f),
+    }
+}
+
+fn reader(text: &str) -> CsvReader<'_> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = CsvReader {
+    CsvReader {
         s: text.as_bytes(),
         pos: 0,
         line: 1,
+    }
+}
+
+/// A CSV file's header: the columns, no rows yet (`streamed`).
+fn csv_header(table: &str, path: &Path, text: &str) -> Result<SeedFile> {
+    let mut reader = reader(text);
+    let columns: Vec<String> = match reader.record().map_err(|e| bad(path, e))? {
+        None => Vec::new(),
+        Some((_, header)) => header
+            .into_iter()
+            .map(|f| f.unwrap_or_default().trim().to_string())
+            .collect(),
     };
-    let Some((_, header)) = reader.record().map_err(|e| bad(path, e))? else {
-        return Ok(SeedFile {
-            table: table.to_string(),
-            path: path.to_path_buf(),
-            columns: Vec::new(),
-            rows: Vec::new(),
-            locs: Vec::new(),
-            loc: Loc::Line,
-        });
-    };
-    let columns: Vec<String> = header
-        .into_iter()
-        .map(|f| f.unwrap_or_default().trim().to_string())
-        .collect();
     if let Some(i) = columns.iter().position(String::is_empty) {
         return Err(bad(path, format!("line 1: column {} has no name", i + 1)));
-    }
-    let mut rows = Vec::new();
-    let mut locs = Vec::new();
-    while let Some((line, rec)) = reader.record().map_err(|e| bad(path, e))? {
-        if rec.len() == 1 && rec[0].is_none() {
-            continue; // blank line
-        }
-        if rec.len() != columns.len() {
-            return Err(bad(
-                path,
-                format!(
-                    "line {line}: {} field(s), but the header names {} column(s)",
-                    rec.len(),
-                    columns.len()
-                ),
-            ));
-        }
-        rows.push(
-            rec.into_iter()
-                .map(|f| match f {
-                    None => Raw::Null,
-                    Some(s) => Raw::Str(s),
-                })
-                .collect(),
-        );
-        locs.push(line);
     }
     Ok(SeedFile {
         table: table.to_string(),
         path: path.to_path_buf(),
         columns,
-        rows,
-        locs,
+        rows: Vec::new(),
+        locs: Vec::new(),
         loc: Loc::Line,
+        streamed: true,
     })
+}
+
+/// Rows of a CSV file with their line numbers, in chunks.
+pub type Chunk = (Vec<Vec<Raw>>, Vec<usize>);
+
+/// Parses the rows of CSV `text` (after its header) in chunks of `chunk` rows, handing each
+/// to `each`, which returns `false` to stop. A malformed record ends it with an error.
+pub fn csv_rows(
+    path: &Path,
+    text: &str,
+    chunk: usize,
+    mut each: impl FnMut(Result<Chunk>) -> bool,
+) {
+    let mut reader = reader(text);
+    let width = match reader.record() {
+        Ok(Some((_, h))) => h.len(),
+        Ok(None) => return,
+        Err(e) => {
+            each(Err(bad(path, e)));
+            return;
+        }
+    };
+    let cap = chunk.min(65_536);
+    let (mut rows, mut locs) = (Vec::with_capacity(cap), Vec::with_capacity(cap));
+    loop {
+        match reader.record() {
+            Err(e) => {
+                each(Err(bad(path, e)));
+                return;
+            }
+            Ok(None) => break,
+            Ok(Some((line, rec))) => {
+                if rec.len() == 1 && rec[0].is_none() {
+                    continue; // blank line
+                }
+                if rec.len() != width {
+                    each(Err(bad(
+                        path,
+                        format!(
+                            "line {line}: {} field(s), but the header names {width} column(s)",
+                            rec.len()
+                        ),
+                    )));
+                    return;
+                }
+                rows.push(
+                    rec.into_iter()
+                        .map(|f| match f {
+                            None => Raw::Null,
+                            Some(s) => Raw::Str(s),
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                locs.push(line);
+                if rows.len() >= chunk {
+                    let full = (std::mem::take(&mut rows), std::mem::take(&mut locs));
+                    if !each(Ok(full)) {
+                        return;
+                    }
+                    rows.reserve(cap);
+                    locs.reserve(cap);
+                }
+            }
+        }
+    }
+    if !rows.is_empty() {
+        each(Ok((rows, locs)));
+    }
 }
 
 struct CsvReader<'a> {

@@ -42,6 +42,8 @@ pub struct Part {
     /// "row 3"/"line 4" per row.
     pub locs: Vec<usize>,
     pub loc: files::Loc,
+    /// A CSV file read while inserting (rows empty until then), its columns as in the file.
+    pub stream: Option<Vec<catalog::Column>>,
 }
 
 impl Part {
@@ -69,16 +71,156 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn rows(&self) -> usize {
-        self.parts.iter().map(|p| p.table.rows.len()).sum()
+    /// Reads the rows of streamed CSV parts now (the runner needs them all up front).
+    pub fn materialize(&mut self, engine: Engine) -> Result<()> {
+        for part in &mut self.parts {
+            let Some(cols) = part.stream.take() else {
+                continue;
+            };
+            let mut err = None;
+            let (rows, locs) = (&mut part.table.rows, &mut part.locs);
+            produce(&part.file, &cols, engine, usize::MAX, |chunk| match chunk {
+                Ok((r, l)) => {
+                    rows.extend(r);
+                    locs.extend(l);
+                    true
+                }
+                Err(e) => {
+                    err = Some(e);
+                    false
+                }
+            });
+            if let Some(e) = err {
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 }
 
-/// Reads every seed file of a profile directory (missing directory: no files).
-pub fn read_profile(dir: &Path) -> Result<Vec<SeedFile>> {
+/// Rows of streamed CSV per chunk: large enough for bulk statements, small enough that
+/// parsing the next chunk overlaps inserting this one.
+const STREAM_CHUNK: usize = 20_000;
+
+/// Converted rows and their lines.
+type ValChunk = (Vec<Vec<Val>>, Vec<usize>);
+
+/// Parses and converts a CSV file in chunks, handing each to `each` (which returns
+/// `false` to stop); a bad value ends it with an error naming the line and column.
+fn produce(
+    path: &Path,
+    cols: &[catalog::Column],
+    engine: Engine,
+    chunk: usize,
+    mut each: impl FnMut(Result<ValChunk>) -> bool,
+) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            each(Err(Error::io(
+                format!("could not read `{}`", path.display()),
+                e,
+            )));
+            return;
+        }
+    };
+    let refs: Vec<&catalog::Column> = cols.iter().collect();
+    files::csv_rows(path, &text, chunk, |c| {
+        let (rows, locs) = match c {
+            Ok(c) => c,
+            Err(e) => return each(Err(e)),
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            match convert_row(row, &refs, engine) {
+                Ok(v) => out.push(v),
+                Err((col, m)) => {
+                    return each(Err(value_error(
+                        path,
+                        &format!("line {}", locs[i]),
+                        refs[col],
+                        m,
+                    )));
+                }
+            }
+        }
+        each(Ok((out, locs)))
+    });
+}
+
+/// Inserts one part through `sink`; a streamed part is parsed on another thread while
+/// the previous chunk is being inserted. Returns the rows inserted.
+pub async fn load_part<S: exec::Sink>(sink: &mut S, part: &Part, engine: Engine) -> Result<usize> {
+    let Some(cols) = &part.stream else {
+        exec::load(sink, &part.table)
+            .await
+            .map_err(|f| row_error(part, f))?;
+        return Ok(part.table.rows.len());
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ValChunk>>(2);
+    let (path, cols2) = (part.file.clone(), cols.clone());
+    let producer = std::thread::spawn(move || {
+        produce(&path, &cols2, engine, STREAM_CHUNK, |c| {
+            tx.blocking_send(c).is_ok()
+        });
+    });
+    let mut n = 0;
+    let mut result = Ok(());
+    while let Some(chunk) = rx.recv().await {
+        let (rows, locs) = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        let piece = Part {
+            file: part.file.clone(),
+            table: Table {
+                name: part.table.name.clone(),
+                columns: part.table.columns.clone(),
+                casts: part.table.casts.clone(),
+                rows,
+            },
+            locs,
+            loc: part.loc,
+            stream: None,
+        };
+        if let Err(f) = exec::load(sink, &piece.table).await {
+            result = Err(row_error(&piece, f));
+            break;
+        }
+        n += piece.table.rows.len();
+    }
+    drop(rx);
+    let _ = producer.join();
+    result.map(|()| n)
+}
+
+fn value_error(path: &Path, at: &str, c: &catalog::Column, m: String) -> Error {
+    let msg = if m.is_empty() {
+        format!(
+            "`{}` {at}, column `{}`: null in a NOT NULL column",
+            path.display(),
+            c.name
+        )
+    } else {
+        format!(
+            "`{}` {at}, column `{}` ({}): {m}",
+            path.display(),
+            c.name,
+            c.sql_type
+        )
+    };
+    seed_err(msg, NOTHING)
+}
+
+/// Reads every seed file of a profile directory (missing directory: no files); CSV files
+/// only up to their header when `stream_csv` (their rows are read while inserting).
+pub fn read_profile(dir: &Path, stream_csv: bool) -> Result<Vec<SeedFile>> {
     files::discover(dir)?
         .into_iter()
-        .map(|(table, path)| files::read(&table, &path))
+        .map(|(table, path)| files::read(&table, &path, stream_csv))
         .collect()
 }
 
@@ -218,6 +360,25 @@ fn convert_file(mut f: SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec
         cols.push(c);
     }
 
+    if f.streamed {
+        check_required(&f, info, &cols, &vec![true; cols.len()], 0)?;
+        return Ok(vec![Part {
+            file: f.path.clone(),
+            table: Table {
+                name: f.table.clone(),
+                columns: cols.iter().map(|c| c.name.clone()).collect(),
+                casts: cols
+                    .iter()
+                    .map(|c| (engine == Engine::Postgres).then(|| c.sql_type.clone()))
+                    .collect(),
+                rows: Vec::new(),
+            },
+            locs: Vec::new(),
+            loc: f.loc,
+            stream: Some(cols.iter().map(|c| (*c).clone()).collect()),
+        }]);
+    }
+
     // Group rows naming the same columns (YAML/JSON rows may leave some out), checking
     // that what is left out may be.
     let masks: Vec<Vec<bool>> = f
@@ -231,21 +392,7 @@ fn convert_file(mut f: SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec
             continue;
         }
         starts.push(r);
-        for c in &info.columns {
-            let given = cols.iter().zip(mask).any(|(k, p)| *p && k.name == c.name);
-            if !given && c.not_null && !c.has_default {
-                return Err(seed_err(
-                    format!(
-                        "`{}` {}: no value for `{}.{}`, which is NOT NULL and has no default",
-                        f.path.display(),
-                        f.where_(r),
-                        f.table,
-                        c.name
-                    ),
-                    NOTHING,
-                ));
-            }
-        }
+        check_required(&f, info, &cols, mask, r)?;
     }
 
     // Convert every value, on every core; the first bad value (in file order) is reported.
@@ -255,26 +402,7 @@ fn convert_file(mut f: SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec
     for (r, row) in converted.into_iter().enumerate() {
         match row {
             Ok(v) => out_rows.push(v),
-            Err((col, m)) => {
-                let c = cols[col];
-                let msg = if m.is_empty() {
-                    format!(
-                        "`{}` {}, column `{}`: null in a NOT NULL column",
-                        f.path.display(),
-                        f.where_(r),
-                        c.name
-                    )
-                } else {
-                    format!(
-                        "`{}` {}, column `{}` ({}): {m}",
-                        f.path.display(),
-                        f.where_(r),
-                        c.name,
-                        c.sql_type
-                    )
-                };
-                return Err(seed_err(msg, NOTHING));
-            }
+            Err((col, m)) => return Err(value_error(&f.path, &f.where_(r), cols[col], m)),
         }
     }
 
@@ -296,9 +424,40 @@ fn convert_file(mut f: SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec
             },
             locs: f.locs[start..end].to_vec(),
             loc: f.loc,
+            stream: None,
         });
     }
     Ok(parts)
+}
+
+/// Columns a row leaves out (per `mask` over `cols`) must be nullable or have a default.
+fn check_required(
+    f: &SeedFile,
+    info: &TableInfo,
+    cols: &[&catalog::Column],
+    mask: &[bool],
+    row: usize,
+) -> Result<()> {
+    for c in &info.columns {
+        let given = cols.iter().zip(mask).any(|(k, p)| *p && k.name == c.name);
+        if !given && c.not_null && !c.has_default {
+            let at = if f.rows.is_empty() {
+                "line 1".to_string()
+            } else {
+                f.where_(row)
+            };
+            return Err(seed_err(
+                format!(
+                    "`{}` {at}: no value for `{}.{}`, which is NOT NULL and has no default",
+                    f.path.display(),
+                    f.table,
+                    c.name
+                ),
+                NOTHING,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A converted row, or the column index and message of its first bad value (an empty
@@ -383,7 +542,7 @@ pub async fn run_insert(
     db: &sea_orm::DatabaseConnection,
     plan: &Plan,
     engine: Engine,
-) -> Result<()> {
+) -> Result<Vec<usize>> {
     use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
     let txn = db
         .begin()
@@ -404,10 +563,9 @@ pub async fn run_insert(
             .map_err(|e| Error::db(format!("clearing `{t}`"), e))?;
     }
     let mut sink = exec::InsertSink::new(&txn);
+    let mut counts = Vec::with_capacity(plan.parts.len());
     for part in &plan.parts {
-        exec::load(&mut sink, &part.table)
-            .await
-            .map_err(|f| row_error(part, f))?;
+        counts.push(load_part(&mut sink, part, engine).await?);
     }
     for sql in &plan.after {
         txn.execute_unprepared(sql)
@@ -422,5 +580,6 @@ pub async fn run_insert(
             ),
             "a deferred foreign key is not satisfied; nothing was inserted",
         )
-    })
+    })?;
+    Ok(counts)
 }

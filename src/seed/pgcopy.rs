@@ -5,6 +5,7 @@ use super::exec::{self, Sink, Table, Val};
 use super::{Plan, row_error};
 use crate::error::{Error, Result};
 use sea_orm::sqlx::{self, PgConnection, Postgres};
+use std::io::Write as _;
 use std::ops::Range;
 
 /// Rows per COPY: big enough to stream at full speed, small enough that a failure is
@@ -41,14 +42,17 @@ async fn raw(conn: &mut PgConnection, sql: &str) -> std::result::Result<(), sqlx
 fn copy_val(v: &Val, out: &mut Vec<u8>) {
     match v {
         Val::Null => out.extend_from_slice(b"\\N"),
-        Val::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Val::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
         Val::Float(f) => {
             let s = if f.is_nan() {
                 "NaN".to_string()
             } else if f.is_infinite() {
                 if *f > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
             } else {
-                f.to_string()
+                let _ = write!(out, "{f}");
+                return;
             };
             out.extend_from_slice(s.as_bytes());
         }
@@ -67,7 +71,7 @@ fn copy_val(v: &Val, out: &mut Vec<u8>) {
         Val::Bytes(b) => {
             out.extend_from_slice(b"\\\\x");
             for byte in b {
-                out.extend_from_slice(format!("{byte:02x}").as_bytes());
+                let _ = write!(out, "{byte:02x}");
             }
         }
     }
@@ -125,7 +129,7 @@ impl Sink for CopySink<'_> {
 }
 
 /// Runs the plan in one transaction on the pool's connection, with COPY.
-pub async fn run(pool: &sqlx::PgPool, plan: &Plan) -> Result<()> {
+pub async fn run(pool: &sqlx::PgPool, plan: &Plan) -> Result<Vec<usize>> {
     let mut tx: sqlx::Transaction<'static, Postgres> = pool
         .begin()
         .await
@@ -142,10 +146,12 @@ pub async fn run(pool: &sqlx::PgPool, plan: &Plan) -> Result<()> {
             .await
             .map_err(|e| Error::db("clearing the seeded tables", pg_message(&e)))?;
     }
+    let mut counts = Vec::with_capacity(plan.parts.len());
     {
         let mut sink = CopySink { conn: &mut tx };
         for part in &plan.parts {
             if part.table.columns.is_empty() {
+                counts.push(part.table.rows.len());
                 let sql = format!(
                     "INSERT INTO {} DEFAULT VALUES",
                     exec::quote_ident(&part.table.name)
@@ -163,9 +169,7 @@ pub async fn run(pool: &sqlx::PgPool, plan: &Plan) -> Result<()> {
                 }
                 continue;
             }
-            exec::load(&mut sink, &part.table)
-                .await
-                .map_err(|f| row_error(part, f))?;
+            counts.push(super::load_part(&mut sink, part, crate::config::Engine::Postgres).await?);
         }
     }
     for sql in &plan.after {
@@ -179,5 +183,6 @@ pub async fn run(pool: &sqlx::PgPool, plan: &Plan) -> Result<()> {
             crate::config::redact_text(&pg_message(&e))
         ),
         hint: "a deferred foreign key is not satisfied; nothing was inserted".into(),
-    })
+    })?;
+    Ok(counts)
 }

@@ -417,3 +417,27 @@ fn a_files_only_seed_compiles_nothing() {
     assert!(!out.all().contains("build attempted"));
     assert_eq!(count(&env, "post"), 3);
 }
+
+dual!(a_large_csv_streams_and_still_rolls_back_whole, |env| {
+    schema(&env);
+    env.fx.write(
+        "seeds/default/user.yaml",
+        "- {id: 1, name: A, email: a@example.com}\n",
+    );
+    // Several streamed chunks; the bad value is deep in the file.
+    let mut csv = String::from("id,user_id,title,views\n");
+    for i in 1..=45_000 {
+        csv.push_str(&format!("{i},1,post {i},{i}\n"));
+    }
+    env.fx.write("seeds/default/post.csv", &csv);
+    env.dbm(&["seed"]).ok().contains("Seeded post (45000 rows)");
+    assert_eq!(count(&env, "post"), 45_000);
+    csv.push_str("45001,1,late,12x\n");
+    env.fx.write("seeds/default/post.csv", &csv);
+    env.dbm(&["seed", "--clear", "--yes"])
+        .expect_code(12)
+        .contains("post.csv` line 45002, column `views`");
+    // The clear and the 45,000 rows before the bad one were rolled back.
+    assert_eq!(count(&env, "post"), 45_000);
+    assert_eq!(count(&env, "\"user\""), 1);
+});
