@@ -158,9 +158,10 @@ pub async fn load_part<S: exec::Sink>(sink: &mut S, part: &Part, engine: Engine)
         return Ok(part.table.rows.len());
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ValChunk>>(2);
+    let chunk = STREAM_CHUNK.max(sink.chunk(&part.table));
     let (path, cols2) = (part.file.clone(), cols.clone());
     let producer = std::thread::spawn(move || {
-        produce(&path, &cols2, engine, STREAM_CHUNK, |c| {
+        produce(&path, &cols2, engine, chunk, |c| {
             tx.blocking_send(c).is_ok()
         });
     });

@@ -11,8 +11,8 @@ use std::ops::Range;
 /// Rows per COPY: big enough to stream at full speed, small enough that a failure is
 /// bisected quickly.
 const COPY_ROWS: usize = 100_000;
-/// Bytes sent per message.
-const SEND_BYTES: usize = 1 << 20;
+/// Bytes sent per message: small enough that the server parses while we encode.
+const SEND_BYTES: usize = 256 << 10;
 
 struct CopySink<'a> {
     conn: &'a mut PgConnection,
