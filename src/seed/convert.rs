@@ -142,6 +142,36 @@ pub fn convert_owned(raw: Raw, kind: Kind, engine: Engine) -> Result<Val, String
     }
 }
 
+/// Converts a CSV field borrowed from the file: numbers, booleans and canonical dates are
+/// checked without allocating; only text that is kept is copied.
+pub fn convert_field(
+    f: &Option<std::borrow::Cow<'_, str>>,
+    kind: Kind,
+    engine: Engine,
+) -> Result<Val, String> {
+    let Some(c) = f else { return Ok(Val::Null) };
+    let s: &str = c;
+    let b = s.as_bytes();
+    match kind {
+        Kind::Text | Kind::Other => Ok(Val::Text(s.to_string())),
+        Kind::Int if !b.is_empty() && b.len() < 19 && b.iter().all(u8::is_ascii_digit) => {
+            Ok(Val::Int(s.parse().unwrap_or_default()))
+        }
+        Kind::Float if b.first().is_some_and(|c| c.is_ascii_digit() || *c == b'-') => {
+            match s.parse::<f64>() {
+                Ok(f) if f.is_finite() => Ok(Val::Float(f)),
+                _ => convert(&Raw::Str(s.to_string()), kind, engine),
+            }
+        }
+        Kind::Bool if matches!(s, "1" | "0" | "true" | "false") => {
+            Ok(Val::Bool(s == "1" || s == "true"))
+        }
+        Kind::Timestamp if canonical_timestamp(s) => Ok(Val::Text(s.to_string())),
+        Kind::Date if canonical_date(s) => Ok(Val::Text(s.to_string())),
+        _ => convert_owned(Raw::Str(s.to_string()), kind, engine),
+    }
+}
+
 fn digits(b: &[u8]) -> Option<u32> {
     b.iter().try_fold(0u32, |acc, c| {
         c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
@@ -368,7 +398,7 @@ pub fn format_uuid(b: &[u8]) -> String {
 }
 
 pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())

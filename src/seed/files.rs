@@ -248,6 +248,7 @@ fn parse_csv(table: &str, path: &Path, text: &str) -> Result<SeedFile> {
 fn reader(text: &str) -> CsvReader<'_> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     CsvReader {
+        text,
         s: text.as_bytes(),
         pos: 0,
         line: 1,
@@ -347,58 +348,108 @@ pub fn csv_rows(
 }
 
 struct CsvReader<'a> {
+    text: &'a str,
     s: &'a [u8],
     pos: usize,
     line: usize,
 }
 
-impl CsvReader<'_> {
+/// A CSV field borrowed from the text when it needs no unescaping; `None` for NULL.
+pub type CowField<'a> = Option<std::borrow::Cow<'a, str>>;
+
+impl<'a> CsvReader<'a> {
     /// The next record and the line it starts on.
     fn record(&mut self) -> std::result::Result<Option<(usize, Vec<Field>)>, String> {
+        let mut fields = Vec::new();
+        Ok(self.record_into(&mut fields)?.map(|line| {
+            (
+                line,
+                fields
+                    .into_iter()
+                    .map(|f| f.map(|c| c.into_owned()))
+                    .collect(),
+            )
+        }))
+    }
+
+    /// Reads the next record into `fields` (cleared first); returns its line.
+    fn record_into(
+        &mut self,
+        fields: &mut Vec<CowField<'a>>,
+    ) -> std::result::Result<Option<usize>, String> {
+        fields.clear();
         if self.pos >= self.s.len() {
             return Ok(None);
         }
         let start_line = self.line;
-        let mut fields = Vec::new();
         loop {
             let (field, end) = self.field(start_line)?;
             fields.push(field);
-            match end {
-                b',' => continue,
-                _ => break,
+            if end != b',' {
+                break;
             }
         }
-        Ok(Some((start_line, fields)))
+        Ok(Some(start_line))
     }
 
     /// One field and what ended it: `,`, `\n` or 0 at the end of input.
-    fn field(&mut self, start_line: usize) -> std::result::Result<(Field, u8), String> {
+    fn field(&mut self, start_line: usize) -> std::result::Result<(CowField<'a>, u8), String> {
         let s = self.s;
         if self.pos < s.len() && s[self.pos] == b'"' {
             self.pos += 1;
-            let mut out = Vec::new();
+            let begin = self.pos;
+            let mut owned: Option<String> = None;
             loop {
                 let Some(&c) = s.get(self.pos) else {
                     return Err(format!("line {start_line}: a quoted field is not closed"));
                 };
-                self.pos += 1;
                 match c {
-                    b'"' if s.get(self.pos) == Some(&b'"') => {
-                        out.push(b'"');
-                        self.pos += 1;
+                    b'"' if s.get(self.pos + 1) == Some(&b'"') => {
+                        // A doubled quote: from here on the field is built.
+                        let o = owned.get_or_insert_with(|| self.text[begin..self.pos].to_string());
+                        o.push('"');
+                        self.pos += 2;
+                        let rest = self.pos;
+                        // Copy up to the next quote in one go.
+                        let next = s[rest..]
+                            .iter()
+                            .position(|&b| b == b'"')
+                            .map_or(s.len(), |i| rest + i);
+                        self.line += s[rest..next].iter().filter(|&&b| b == b'\n').count();
+                        o.push_str(&self.text[rest..next]);
+                        self.pos = next;
                     }
-                    b'"' => break,
+                    b'"' => {
+                        let field = match owned {
+                            Some(o) => std::borrow::Cow::Owned(o),
+                            None => std::borrow::Cow::Borrowed(&self.text[begin..self.pos]),
+                        };
+                        self.pos += 1;
+                        let end = self.end_of_field(start_line)?;
+                        return Ok((Some(field), end));
+                    }
                     b'\n' => {
                         self.line += 1;
-                        out.push(c);
+                        if let Some(o) = owned.as_mut() {
+                            o.push('\n');
+                        }
+                        self.pos += 1;
                     }
-                    _ => out.push(c),
+                    _ => {
+                        if let Some(o) = owned.as_mut() {
+                            // Multi-byte characters are pushed whole.
+                            let ch_len = self.text[self.pos..]
+                                .chars()
+                                .next()
+                                .map_or(1, char::len_utf8);
+                            o.push_str(&self.text[self.pos..self.pos + ch_len]);
+                            self.pos += ch_len;
+                        } else {
+                            self.pos += 1;
+                        }
+                    }
                 }
             }
-            let text = String::from_utf8(out)
-                .map_err(|_| format!("line {start_line}: not valid UTF-8"))?;
-            let end = self.end_of_field(start_line)?;
-            Ok((Some(text), end))
         } else {
             let begin = self.pos;
             while self.pos < s.len() && !matches!(s[self.pos], b',' | b'\n' | b'\r') {
@@ -410,9 +461,8 @@ impl CsvReader<'_> {
                 }
                 self.pos += 1;
             }
-            let raw = std::str::from_utf8(&s[begin..self.pos])
-                .map_err(|_| format!("line {}: not valid UTF-8", self.line))?;
-            let field = (!raw.is_empty()).then(|| raw.to_string());
+            let raw = &self.text[begin..self.pos];
+            let field = (!raw.is_empty()).then_some(std::borrow::Cow::Borrowed(raw));
             let end = self.end_of_field(start_line)?;
             Ok((field, end))
         }
@@ -441,6 +491,40 @@ impl CsvReader<'_> {
             )),
         }
     }
+}
+
+/// Parses the rows of CSV `text` (after its header) one by one with borrowed fields,
+/// calling `each(line, fields)`; it returns `false` to stop. Errors (malformed records,
+/// wrong field counts) go to `each_err`.
+pub fn csv_each<'a>(
+    path: &Path,
+    text: &'a str,
+    mut each: impl FnMut(usize, &[CowField<'a>]) -> bool,
+) -> Result<()> {
+    let mut reader = reader(text);
+    let mut fields = Vec::new();
+    let width = match reader.record_into(&mut fields).map_err(|e| bad(path, e))? {
+        Some(_) => fields.len(),
+        None => return Ok(()),
+    };
+    while let Some(line) = reader.record_into(&mut fields).map_err(|e| bad(path, e))? {
+        if fields.len() == 1 && fields[0].is_none() {
+            continue; // blank line
+        }
+        if fields.len() != width {
+            return Err(bad(
+                path,
+                format!(
+                    "line {line}: {} field(s), but the header names {width} column(s)",
+                    fields.len()
+                ),
+            ));
+        }
+        if !each(line, &fields) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Quotes a CSV field when needed; `None` (NULL) is written as an empty field, the empty

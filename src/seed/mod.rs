@@ -124,28 +124,46 @@ fn produce(
             return;
         }
     };
-    let refs: Vec<&catalog::Column> = cols.iter().collect();
-    files::csv_rows(path, &text, chunk, |c| {
-        let (rows, locs) = match c {
-            Ok(c) => c,
-            Err(e) => return each(Err(e)),
-        };
-        let mut out = Vec::with_capacity(rows.len());
-        for (i, row) in rows.into_iter().enumerate() {
-            match convert_row(row, &refs, engine) {
-                Ok(v) => out.push(v),
-                Err((col, m)) => {
-                    return each(Err(value_error(
-                        path,
-                        &format!("line {}", locs[i]),
-                        refs[col],
-                        m,
-                    )));
+    let cap = chunk.min(65_536);
+    let (mut rows, mut locs): (Vec<Vec<Val>>, Vec<usize>) =
+        (Vec::with_capacity(cap), Vec::with_capacity(cap));
+    let mut err = None;
+    let mut stopped = false;
+    let parsed = files::csv_each(path, &text, |line, fields| {
+        let mut vals = Vec::with_capacity(fields.len());
+        for (f, c) in fields.iter().zip(cols) {
+            match convert::convert_field(f, c.kind, engine) {
+                Ok(Val::Null) if c.not_null => {
+                    err = Some(value_error(path, &format!("line {line}"), c, String::new()));
+                    return false;
+                }
+                Ok(v) => vals.push(v),
+                Err(m) => {
+                    err = Some(value_error(path, &format!("line {line}"), c, m));
+                    return false;
                 }
             }
         }
-        each(Ok((out, locs)))
+        rows.push(vals);
+        locs.push(line);
+        if rows.len() >= chunk {
+            let full = (std::mem::take(&mut rows), std::mem::take(&mut locs));
+            if !each(Ok(full)) {
+                stopped = true;
+                return false;
+            }
+            rows.reserve(cap);
+            locs.reserve(cap);
+        }
+        true
     });
+    if let Err(e) = parsed {
+        each(Err(e));
+    } else if let Some(e) = err {
+        each(Err(e));
+    } else if !stopped && !rows.is_empty() {
+        each(Ok((rows, locs)));
+    }
 }
 
 /// Inserts one part through `sink`; a streamed part is parsed on another thread while
@@ -312,17 +330,17 @@ pub fn plan(
     }
     for t in &order {
         plan.parts.extend(by_table.remove(t).unwrap_or_default());
-        if engine == Engine::Postgres {
-            if let Some(info) = catalog.tables.get(t) {
-                for c in &info.columns {
-                    if let Some(seq) = &c.sequence {
-                        let col = exec::quote_ident(&c.name);
-                        let tab = exec::quote_ident(t);
-                        let seq = seq.replace('\'', "''");
-                        plan.after.push(format!(
-                            "SELECT setval('{seq}', COALESCE((SELECT max({col}) FROM {tab}), 1), (SELECT max({col}) FROM {tab}) IS NOT NULL)"
-                        ));
-                    }
+        if engine == Engine::Postgres
+            && let Some(info) = catalog.tables.get(t)
+        {
+            for c in &info.columns {
+                if let Some(seq) = &c.sequence {
+                    let col = exec::quote_ident(&c.name);
+                    let tab = exec::quote_ident(t);
+                    let seq = seq.replace('\'', "''");
+                    plan.after.push(format!(
+                        "SELECT setval('{seq}', COALESCE((SELECT max({col}) FROM {tab}), 1), (SELECT max({col}) FROM {tab}) IS NOT NULL)"
+                    ));
                 }
             }
         }

@@ -114,11 +114,11 @@ impl Sink for CopySink<'_> {
                 buf.reserve(SEND_BYTES + 4096);
             }
         }
-        if !buf.is_empty() {
-            if let Err(e) = copy.send(buf).await {
-                let _ = copy.abort("seed row failed").await;
-                return Err(pg_message(&e));
-            }
+        if !buf.is_empty()
+            && let Err(e) = copy.send(buf).await
+        {
+            let _ = copy.abort("seed row failed").await;
+            return Err(pg_message(&e));
         }
         copy.finish().await.map(|_| ()).map_err(|e| pg_message(&e))
     }

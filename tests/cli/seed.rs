@@ -441,3 +441,23 @@ dual!(a_large_csv_streams_and_still_rolls_back_whole, |env| {
     assert_eq!(count(&env, "post"), 45_000);
     assert_eq!(count(&env, "\"user\""), 1);
 });
+
+/// PostgreSQL: serial sequences move past the seeded ids, so the application's next insert
+/// does not collide with a seeded row.
+#[test]
+fn postgres_sequences_follow_the_seeded_ids() {
+    let env = Env::postgres();
+    env.fx.migration(
+        "create tags",
+        "CREATE TABLE tag (id SERIAL PRIMARY KEY, name TEXT NOT NULL)",
+        "DROP TABLE tag",
+    );
+    env.dbm(&["up"]).ok();
+    env.fx.write(
+        "seeds/default/tag.yaml",
+        "- {id: 1, name: a}\n- {id: 5, name: b}\n",
+    );
+    env.dbm(&["seed"]).ok();
+    let next = env.query("INSERT INTO tag (name) VALUES ('app') RETURNING id");
+    assert_eq!(next[0][0], "6");
+}
