@@ -78,6 +78,15 @@ pub enum Error {
 
     #[error("{message}")]
     Tool { message: String, hint: String },
+    #[error("{message}")]
+    Seed { message: String, hint: String },
+
+    #[error("no seed profile `{profile}`: `{dir}` does not exist")]
+    NoSeedProfile {
+        profile: String,
+        dir: String,
+        available: Vec<String>,
+    },
 
     #[error("{context}: {source}")]
     Io {
@@ -96,7 +105,9 @@ impl Error {
         use Error::*;
         match self {
             NotInWorkspace { .. } | NoMigrationCrate { .. } | UnknownMigrationCrate { .. } => exit_codes::WORKSPACE,
-            MigratorSource { .. } | BadUrl { .. } | Config(_) | BadName { .. } => exit_codes::CONFIG,
+            MigratorSource { .. } | BadUrl { .. } | Config(_) | BadName { .. } | NoSeedProfile { .. } => {
+                exit_codes::CONFIG
+            }
             Connect { .. } | Database { .. } => exit_codes::DATABASE,
             UnknownRevision { .. } | AmbiguousRevision { .. } | MissingMigrations { .. } | DuplicateVersions { .. } => {
                 exit_codes::HISTORY
@@ -108,6 +119,7 @@ impl Error {
             LockTimeout { .. } => exit_codes::LOCKED,
             BackupInvalid { .. } => exit_codes::BAD_BACKUP,
             Tool { .. } => exit_codes::TOOL,
+            Seed { .. } => exit_codes::SEED,
             Io { .. } | Other(_) => exit_codes::FAILURE,
         }
     }
@@ -158,6 +170,11 @@ impl Error {
                 hint
             }
             Refused { hint, .. } => hint.clone(),
+            Seed { hint, .. } => hint.clone(),
+            NoSeedProfile { available, .. } if available.is_empty() => {
+                "put one file per table (`<table>.yaml`, `.json` or `.csv`) in that folder, or write the current data there with `cargo dbm seed --dump`".into()
+            }
+            NoSeedProfile { available, .. } => format!("profiles found: {}", available.join(", ")),
             LockTimeout { .. } => {
                 "another `cargo dbm up`/`down` is running against this database; wait for it, or raise --lock-timeout".into()
             }

@@ -27,9 +27,6 @@ pub const MIGRATION: i32 = 9;
 pub const REFUSED: i32 = 10;
 /// Another `cargo dbm` held the migration lock past `--lock-timeout`.
 pub const LOCKED: i32 = 11;
-/// `restore`: the backup file failed verification (corrupt, truncated, not a backup, or of
-/// another engine); the database was not touched.
-
 /// `up`: the database has tables but no migration history; `stamp` or `--baseline` it.
 pub const UNTRACKED: i32 = 12;
 /// `check`: an applied migration's source changed, or two migrations share a version.
@@ -42,6 +39,10 @@ pub const VERIFY: i32 = 14;
 pub const BAD_BACKUP: i32 = 15;
 /// A required external tool (`pg_dump`, `pg_restore`) is missing or older than the server.
 pub const TOOL: i32 = 16;
+
+/// `seed`: the seed data was rejected (unreadable file, unknown table or column, a value
+/// of the wrong type, a constraint violation); nothing was inserted.
+pub const SEED: i32 = 17;
 
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
@@ -74,6 +75,10 @@ pub const TABLE: &[(i32, &str)] = &[
         "backup file failed verification (corrupt, truncated, foreign)",
     ),
     (TOOL, "pg_dump/pg_restore missing or older than the server"),
+    (
+        SEED,
+        "seed data rejected (bad file, value, table, column or constraint); nothing inserted",
+    ),
 ];
 
 /// The table as text, for `--help`.

@@ -12,6 +12,7 @@
 //! - [`backup`]: backup files: parallel compression, SQLite snapshots, pg_dump/pg_restore.
 //! - [`runner`]: the generated crate that links the user's migrations, built and run
 //!   only when user code must run.
+//! - [`seed`]: seed files checked against the database and bulk-inserted.
 
 pub mod autogen;
 pub mod backup;
@@ -28,6 +29,7 @@ pub mod plan;
 pub mod revision;
 pub mod runner;
 pub mod schema_diff;
+pub mod seed;
 pub mod shell;
 pub mod templates;
 pub mod workspace;

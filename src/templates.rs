@@ -30,6 +30,8 @@ template!(RUNNER_MAIN, "runner/main.rs");
 template!(ENTITIES_MANIFEST, "entities/Cargo.toml.j2");
 template!(ENTITIES_MAIN, "entities/main.rs.j2");
 template!(AUTOGEN_MIGRATION, "autogen.rs.j2");
+template!(RUNNER_SEED_EXEC, "runner/seed_exec.rs");
+template!(RUNNER_SEED_MODE, "runner/seed_mode.rs");
 
 impl Template {
     /// Renders the template with `ctx`.

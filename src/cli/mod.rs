@@ -8,6 +8,7 @@ mod init;
 mod migrate;
 mod reset;
 mod restore;
+mod seed;
 mod stamp;
 mod status;
 mod verify;
@@ -109,6 +110,8 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Replace the database with a verified backup; asks first and backs up the current one.
     Restore(restore::RestoreArgs),
+    /// Load seed data in one transaction (--minimal, --profile, --clear); --dump writes it out.
+    Seed(seed::SeedArgs),
 }
 
 fn after_help() -> String {
@@ -193,6 +196,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Reset(a) => reset::run(ctx?, a).await,
         Command::Backup(a) => backup::run(ctx?, a).await,
         Command::Restore(a) => restore::run(ctx?, a).await,
+        Command::Seed(a) => seed::run(ctx?, a).await,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod init;
 pub mod migrate;
 pub mod restore;
 pub mod scratch;
+pub mod seed;
 pub mod stamp;
 pub mod status;
 pub mod verify;

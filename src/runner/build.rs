@@ -57,6 +57,7 @@ pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Sh
     })?;
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("main.rs"), templates::RUNNER_MAIN.source)?;
+    super::seed::write_sources(&dir, mig)?;
     sync_lockfile(&ws.root.join("Cargo.lock"), &dir)?;
 
     compile(&dir, &runner, &ws.target_dir, package_count, shell)
@@ -161,7 +162,7 @@ pub async fn build_entities(ws: &Workspace, url: &DbUrl, shell: &Shell) -> Resul
 }
 
 /// Writes only when the content differs, so cargo sees an unchanged runner as fresh.
-fn write_if_changed(path: &Path, content: &str) -> Result<()> {
+pub(super) fn write_if_changed(path: &Path, content: &str) -> Result<()> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
         return Ok(());
     }

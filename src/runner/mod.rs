@@ -6,6 +6,7 @@
 //! stdin and reports back as JSON lines (see `templates/runner/main.rs`).
 
 mod build;
+mod seed;
 
 pub use build::{build, build_entities};
 

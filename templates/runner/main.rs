@@ -5,8 +5,14 @@
 //! the steps on stdin, one per line: `up|down<TAB>version<TAB>checksum`. Every event is a
 //! JSON line on stdout. Each migration, its tracking-table row and its `dbm_history`
 //! row commit in one transaction unless the migration opts out (`use_transaction`).
+//! With `DBM_MODE=seed` it loads seed rows and runs a Rust seed function (`seed_mode.rs`).
+
+mod seed_exec;
+mod seed_fns;
+mod seed_mode;
 
 use migration::Migrator;
+use sea_orm_migration::sea_orm;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectOptions, Database, DbBackend, Statement, TransactionTrait};
 use std::io::{BufRead, Write};
@@ -99,6 +105,12 @@ async fn main() {
     };
     let backend = db.get_database_backend();
     let migrations = Migrator::migrations();
+
+    if std::env::var("DBM_MODE").as_deref() == Ok("seed") {
+        let code = seed_mode::run(&db).await;
+        let _ = db.close().await;
+        std::process::exit(code);
+    }
 
     if std::env::var("DBM_MODE").as_deref() == Ok("list") {
         for m in &migrations {

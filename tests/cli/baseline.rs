@@ -143,3 +143,18 @@ dual!(check_catches_pending_modified_missing_and_duplicate, |env| {
     env.dbm(&["up"]).expect_code(7).contains("more than once");
     std::fs::write(&lib_path, lib).unwrap();
 });
+
+dual!(reset_seeds_the_default_profile, |env| {
+    env.fx.migration("create accounts", ACCOUNT, "DROP TABLE account");
+    env.dbm(&["up"]).ok();
+    env.fx.write("seeds/default/account.csv", "id,name\n1,ada\n2,grace\n");
+    env.fx.write("seeds/minimal/account.csv", "id,name\n1,root\n");
+    env.exec("INSERT INTO account (id, name) VALUES (9, 'stale')");
+    env.dbm(&["reset", "--yes"]).ok().contains("Seeded");
+    assert_eq!(env.query("SELECT name FROM account ORDER BY id"), [["ada"], ["grace"]]);
+    env.dbm(&["reset", "--yes", "--profile", "minimal"]).ok();
+    assert_eq!(env.query("SELECT name FROM account ORDER BY id"), [["root"]]);
+    env.dbm(&["reset", "--yes", "--no-seed"]).ok();
+    assert!(env.query("SELECT name FROM account").is_empty());
+    env.dbm(&["reset", "--yes", "--profile", "nope"]).expect_code(5);
+});

@@ -11,7 +11,7 @@ fn top_level_help() {
 
 #[test]
 fn subcommand_help() {
-    for cmd in ["init", "create", "up", "down", "status"] {
+    for cmd in ["init", "create", "up", "down", "status", "seed"] {
         let out = run_in(&std::env::temp_dir(), &[cmd, "--help"], &[]);
         out.ok();
         insta::assert_snapshot!(format!("help_{cmd}"), out.stdout);

@@ -12,4 +12,5 @@ mod help;
 mod init;
 mod migrate;
 mod safety;
+mod seed;
 mod verify;

@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_backup;
+mod bench_seed;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -17,9 +18,10 @@ fn main() -> Result<()> {
         Some("quickstart") => quickstart(),
         Some("test") => test(&args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("backup") => bench_backup::run(&args[2..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("seed") => bench_seed::run(&args[2..]),
         Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <quickstart | test [cargo test args] | bench [status|apply|all]>");
+            eprintln!("usage: cargo xtask <quickstart | test [cargo test args] | bench [migrations|backup|seed]>");
             std::process::exit(2);
         }
     }
