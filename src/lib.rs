@@ -26,6 +26,7 @@ pub mod migrator_source;
 pub mod naming;
 pub mod ops;
 pub mod plan;
+pub mod process;
 pub mod revision;
 pub mod runner;
 pub mod schema_diff;

@@ -137,7 +137,7 @@ impl Tools {
             cmd.env("PGPASSWORD", pw);
         }
         cmd.stdin(Stdio::null());
-        die_with_parent(&mut cmd);
+        crate::process::die_with_parent(&mut cmd);
         cmd
     }
 }
@@ -182,27 +182,6 @@ pub fn tool_error(stderr: &[u8]) -> String {
     let shown: Vec<&str> = lines.iter().rev().take(6).rev().copied().collect();
     shown.join("; ")
 }
-
-/// The tool dies with `cargo dbm`.
-#[cfg(target_os = "linux")]
-#[expect(
-    unsafe_code,
-    reason = "pre_exec is unsafe; prctl(PR_SET_PDEATHSIG) is async-signal-safe"
-)]
-fn die_with_parent(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn die_with_parent(_cmd: &mut Command) {}
 
 /// A writer into a child's stdin that, once the child closes it (as `pg_restore --list`
 /// does after reading the table of contents), discards the rest: decompression goes on to

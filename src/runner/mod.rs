@@ -97,7 +97,7 @@ impl Runner {
             Some(s) => cmd.env("DBM_SCHEMA", s),
             None => cmd.env_remove("DBM_SCHEMA"),
         };
-        die_with_parent(&mut cmd);
+        crate::process::die_with_parent(cmd.as_std_mut());
         cmd
     }
 
@@ -276,24 +276,3 @@ fn fatal(url: &DbUrl, message: &str) -> Error {
         Error::Other(format!("the migration runner failed: {reason}"))
     }
 }
-
-/// The runner dies with `cargo dbm`: if `cargo dbm` is killed, its transaction is rolled
-/// back instead of running on without the migration lock.
-#[cfg(target_os = "linux")]
-#[expect(
-    unsafe_code,
-    reason = "pre_exec is unsafe; prctl(PR_SET_PDEATHSIG) is async-signal-safe"
-)]
-fn die_with_parent(cmd: &mut tokio::process::Command) {
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn die_with_parent(_cmd: &mut tokio::process::Command) {}
