@@ -5,8 +5,15 @@ use crate::exit_codes;
 use crate::ops::Ctx;
 use crate::shell::Format;
 
-pub async fn run(ctx: Ctx) -> Result<i32> {
-    let problems = crate::ops::check::check(&ctx).await?;
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Skip comparing the entities with the migrations' schema (which compiles both).
+    #[arg(long)]
+    no_entities: bool,
+}
+
+pub async fn run(ctx: Ctx, args: CheckArgs) -> Result<i32> {
+    let problems = crate::ops::check::check(&ctx, !args.no_entities).await?;
     let code = problems.first().map(|p| p.exit_code()).unwrap_or(exit_codes::OK);
     let sh = &ctx.shell;
     if sh.format == Format::Json {
@@ -38,6 +45,7 @@ pub async fn run(ctx: Ctx) -> Result<i32> {
             "never edit an applied migration: restore it from version control and put the change in a new migration (`cargo dbm create`)"
         }
         "missing" => "restore the missing migration files",
+        "entities" => "write a migration for the entities' changes: `cargo dbm create NAME --autogenerate`",
         _ => "give each migration its own version",
     };
     sh.note(hint);

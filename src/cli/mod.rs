@@ -100,8 +100,8 @@ enum Command {
     Heads,
     /// Show every migration applied and reverted, with times.
     History,
-    /// CI gate: fail on pending, missing, modified or duplicate migrations.
-    Check,
+    /// CI gate: fail on pending, missing, modified or duplicate migrations, or entity drift.
+    Check(check::CheckArgs),
     /// Apply, revert and re-apply every migration on a scratch database, comparing schemas.
     Verify,
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
@@ -191,7 +191,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::History => status::history(ctx?).await,
         Command::Info => status::info(ctx?).await,
         Command::Stamp(a) => stamp::run(ctx?, a).await,
-        Command::Check => check::run(ctx?).await,
+        Command::Check(a) => check::run(ctx?, a).await,
         Command::Verify => verify::run(ctx?).await,
         Command::Reset(a) => reset::run(ctx?, a).await,
         Command::Backup(a) => backup::run(ctx?, a).await,

@@ -29,13 +29,12 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
-/// Builds both schemas, compares them and writes the migration.
-pub async fn autogenerate(ctx: &Ctx, description: &str) -> Result<Outcome> {
-    crate::naming::slugify(description)?;
+/// The schema the migrations produce and the schema the entities want, both built on
+/// scratch databases (removed afterwards).
+pub async fn schemas(ctx: &Ctx) -> Result<(Schema, Schema)> {
     let mig = ctx.ws.migration()?;
     let src = MigratorSource::load(&mig.lib)?;
     let table = ctx.tracking_table(&src);
-
     let current = Scratch::new(ctx, "autogen_current")?;
     let desired = Scratch::new(ctx, "autogen_desired")?;
     let result = async {
@@ -61,7 +60,13 @@ pub async fn autogenerate(ctx: &Ctx, description: &str) -> Result<Outcome> {
     .await;
     current.drop().await;
     desired.drop().await;
-    let (before, after) = result?;
+    result
+}
+
+/// Builds both schemas, compares them and writes the migration.
+pub async fn autogenerate(ctx: &Ctx, description: &str) -> Result<Outcome> {
+    crate::naming::slugify(description)?;
+    let (before, after) = schemas(ctx).await?;
 
     let mut renames = Renames::new();
     for c in &ctx.ws.entities {

@@ -27,7 +27,9 @@ impl Problem {
 }
 
 /// The problems found, most severe first (the first one's exit code is the command's).
-pub async fn check(ctx: &Ctx) -> Result<Vec<Problem>> {
+/// With `entities`, the entities are also compared with the schema the migrations produce
+/// (this compiles the migrations and the entities, on scratch databases).
+pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
     let (_, st) = ctx.status().await?;
     let mut out = Vec::new();
     for m in &st.missing {
@@ -57,6 +59,17 @@ pub async fn check(ctx: &Ctx) -> Result<Vec<Problem>> {
                 ctx.ws.rel(&e.file.file)
             ),
         });
+    }
+    if entities && !ctx.ws.entities.is_empty() && st.missing.is_empty() && st.duplicates().is_empty() {
+        let (migrated, wanted) = super::autogen::schemas(ctx).await?;
+        for c in crate::schema_diff::diff(&migrated, &wanted) {
+            out.push(Problem {
+                kind: "entities",
+                version: String::new(),
+                file: None,
+                message: format!("the entities differ from the migrations: {c}"),
+            });
+        }
     }
     for e in st.pending() {
         out.push(Problem {
