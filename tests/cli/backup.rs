@@ -295,6 +295,7 @@ fn spawn(env: &Env, args: &[&str]) -> std::process::Child {
         .args(args)
         .current_dir(env.fx.root())
         .env("CARGO_TARGET_DIR", crate::support::shared_target())
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env_remove("DATABASE_URL")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())

@@ -74,6 +74,8 @@ pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(bin());
     cmd.arg("dbm").args(args).current_dir(dir);
     cmd.env("CARGO_TARGET_DIR", shared_target())
+        // Fixture builds without debug info: smaller, faster to link, and the same for all.
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env_remove("DATABASE_URL")
         .env_remove("DATABASE_SCHEMA")
         .env("NO_COLOR", "1");
@@ -396,6 +398,7 @@ impl Env {
         let mut cmd = Command::new(bin());
         cmd.arg("dbm").args(args).current_dir(self.fx.root());
         cmd.env("CARGO_TARGET_DIR", shared_target())
+            .env("CARGO_PROFILE_DEV_DEBUG", "0")
             .env_remove("DATABASE_URL")
             .env_remove("DATABASE_SCHEMA")
             .env("NO_COLOR", "1");
