@@ -103,7 +103,7 @@ enum Command {
     /// CI gate: fail on pending, missing, modified or duplicate migrations, or entity drift.
     Check(check::CheckArgs),
     /// Apply, revert and re-apply every migration on a scratch database, comparing schemas.
-    Verify,
+    Verify(verify::VerifyArgs),
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
     /// Take a consistent, compressed backup of the database (or `--list` them).
@@ -192,7 +192,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Info => status::info(ctx?).await,
         Command::Stamp(a) => stamp::run(ctx?, a).await,
         Command::Check(a) => check::run(ctx?, a).await,
-        Command::Verify => verify::run(ctx?).await,
+        Command::Verify(a) => verify::run(ctx?, a).await,
         Command::Reset(a) => reset::run(ctx?, a).await,
         Command::Backup(a) => backup::run(ctx?, a).await,
         Command::Restore(a) => restore::run(ctx?, a).await,

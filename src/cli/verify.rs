@@ -5,8 +5,15 @@ use crate::exit_codes;
 use crate::ops::Ctx;
 use crate::shell::Format;
 
-pub async fn run(ctx: Ctx) -> Result<i32> {
-    let report = crate::ops::verify::verify(&ctx).await?;
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// Skip comparing the final schema with the entities (which compiles them).
+    #[arg(long)]
+    no_entities: bool,
+}
+
+pub async fn run(ctx: Ctx, args: VerifyArgs) -> Result<i32> {
+    let report = crate::ops::verify::verify(&ctx, !args.no_entities).await?;
     let sh = &ctx.shell;
     let code = if report.failure.is_some() {
         exit_codes::VERIFY
@@ -36,6 +43,9 @@ pub async fn run(ctx: Ctx) -> Result<i32> {
             sh.note(match f.stage {
                 "down-leaves-trace" => "make its `down` undo exactly what its `up` does",
                 "up-after-down-differs" => "its `down` must restore the schema its `up` started from",
+                "entities-differ" => {
+                    "write a migration for the entities' changes: `cargo dbm create NAME --autogenerate`"
+                }
                 _ => "fix the migration so it runs on an empty database",
             });
         }

@@ -35,7 +35,8 @@ pub struct Report {
 }
 
 /// Runs the check on a scratch database of the same engine as `ctx.url`.
-pub async fn verify(ctx: &Ctx) -> Result<Report> {
+/// With `entities`, the schema all migrations produce must also match the entities'.
+pub async fn verify(ctx: &Ctx, entities: bool) -> Result<Report> {
     let mig = ctx.ws.migration()?;
     let src = MigratorSource::load(&mig.lib)?;
     let table = ctx.tracking_table(&src);
@@ -43,7 +44,20 @@ pub async fn verify(ctx: &Ctx) -> Result<Report> {
     let runner = runner::build(&ctx.ws, mig, &scratch.url, &ctx.shell).await?;
     let result = run(ctx, &src, &table, &runner, &scratch).await;
     scratch.drop().await;
-    result
+    let mut report = result?;
+    if report.failure.is_none() && entities && !ctx.ws.entities.is_empty() {
+        let (migrated, wanted) = super::autogen::schemas(ctx).await?;
+        let changes = crate::schema_diff::diff(&migrated, &wanted);
+        if !changes.is_empty() {
+            report.failure = Some(Failure {
+                version: src.migrations.last().map(|m| m.name.clone()).unwrap_or_default(),
+                stage: "entities-differ",
+                message: "after every migration, the schema differs from the entities".into(),
+                changes: changes.iter().map(ToString::to_string).collect(),
+            });
+        }
+    }
+    Ok(report)
 }
 
 async fn step(runner: &Runner, url: &DbUrl, ctx: &Ctx, direction: Direction, m: &MigrationFile) -> Result<()> {
