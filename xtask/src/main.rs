@@ -91,7 +91,8 @@ fn quickstart() -> Result<()> {
         sh(&mut cmd)
     };
     dbm(&["init"])?;
-    dbm(&["create", "create users"])?;
+    // The example's entities (user, post) become the first migration.
+    dbm(&["create", "initial schema", "--autogenerate"])?;
     dbm(&["create", "add phone"])?;
     // `status` exits 3 while migrations are pending; that is its job.
     let mut status = cargo();
