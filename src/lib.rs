@@ -5,6 +5,7 @@
 //! - [`cli`]: clap definitions; one thin module per command.
 //! - [`ops`]: the work of each command, knowing nothing of clap.
 //! - [`workspace`]: cargo metadata → migration crate, entity crates, configuration.
+//! - [`cache`]: answers kept between runs while the files they came from are unchanged.
 //! - [`config`]: database URL resolution and redaction of secrets.
 //! - [`migrator_source`]: the list of migrations read from the Migrator's source (no build).
 //! - [`plan`]: that list against the tracking table → what is applied, pending, missing.
@@ -16,6 +17,7 @@
 
 pub mod autogen;
 pub mod backup;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

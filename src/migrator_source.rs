@@ -21,32 +21,63 @@ pub struct MigrationFile {
     pub module: String,
     /// The module's source file.
     pub file: PathBuf,
+    /// SHA-256 of the source, read with the list (`None` if unreadable).
+    #[serde(skip)]
+    checksum: Option<String>,
+    /// Whether the source carries the [`FOREIGN_KEYS_OFF`] marker.
+    #[serde(skip)]
+    foreign_keys_off: bool,
 }
 
 /// The marker of migrations that rebuild SQLite tables (see `templates/autogen.rs.j2`).
 pub const FOREIGN_KEYS_OFF: &str = "cargo-dbm: foreign-keys-off";
 
 impl MigrationFile {
+    /// Reads the module's file once: its version (an explicit `MigrationName` or the file
+    /// stem), its checksum and its markers.
+    fn read(module: String, file: PathBuf) -> MigrationFile {
+        let text = std::fs::read_to_string(&file).ok();
+        let name = text.as_deref().and_then(explicit_name).unwrap_or_else(|| {
+            file.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| module.clone())
+        });
+        MigrationFile {
+            name,
+            module,
+            checksum: text.as_deref().map(checksum),
+            foreign_keys_off: text.as_deref().is_some_and(|t| t.contains(FOREIGN_KEYS_OFF)),
+            file,
+        }
+    }
+
     /// Whether the migration asks to run with foreign key enforcement off (SQLite rebuilds).
     pub fn foreign_keys_off(&self) -> bool {
-        std::fs::read_to_string(&self.file).is_ok_and(|t| t.contains(FOREIGN_KEYS_OFF))
+        self.foreign_keys_off
     }
 
     /// SHA-256 of the source (line endings normalised), or `None` if unreadable.
     pub fn checksum(&self) -> Option<String> {
-        let text = std::fs::read_to_string(&self.file).ok()?;
-        Some(checksum(&text))
+        self.checksum.clone()
     }
 }
 
 /// SHA-256 of a migration's text, independent of CRLF/LF.
 pub fn checksum(text: &str) -> String {
-    let normalised = text.replace("\r\n", "\n");
-    let digest = Sha256::digest(normalised.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let digest = if text.contains('\r') {
+        Sha256::digest(text.replace("\r\n", "\n").as_bytes())
+    } else {
+        Sha256::digest(text.as_bytes())
+    };
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
+        hex.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
+    }
+    hex
 }
 
-/// The parsed Migrator: its migrations in order, and where to edit `lib.rs`.
+/// The parsed Migrator: its migrations in order.
 #[derive(Debug)]
 pub struct MigratorSource {
     pub lib: PathBuf,
@@ -54,6 +85,11 @@ pub struct MigratorSource {
     pub migrations: Vec<MigrationFile>,
     /// Tracking table name if `migration_table_name()` is overridden with a literal.
     pub table_name: Option<String>,
+}
+
+/// Where to edit `lib.rs` to register a migration.
+#[derive(Debug)]
+struct Layout {
     /// Line/column of the end of the last `mod <migration>;`, if any.
     last_mod_end: Option<LineColumn>,
     /// Visibility prefix of that `mod` item (`pub ` or ``).
@@ -67,151 +103,107 @@ pub struct MigratorSource {
     vec_close: LineColumn,
 }
 
+/// What `lib.rs` says, before the migration files are read.
+struct Parsed {
+    /// `(module, file)` in the Migrator's order.
+    modules: Vec<(String, PathBuf)>,
+    table_name: Option<String>,
+    layout: Layout,
+}
+
+/// A cached [`MigrationFile`], with what was read from its file.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedFile {
+    name: String,
+    module: String,
+    file: PathBuf,
+    checksum: Option<String>,
+    foreign_keys_off: bool,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedList {
+    table_name: Option<String>,
+    migrations: Vec<CachedFile>,
+}
+
 impl MigratorSource {
-    /// Reads and parses the migration crate's `lib.rs`.
+    /// Reads the migration crate's `lib.rs` and the files of its migrations. The answer is
+    /// cached, keyed on `lib.rs`'s content and valid while no migration file changes: a
+    /// workspace with 1,000 migrations is then listed without reading or parsing them.
     pub fn load(lib: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(lib).context(|| format!("could not read `{}`", lib.display()))?;
-        Self::parse(lib, text)
-    }
-
-    /// Parses `text` as the content of `lib`.
-    pub fn parse(lib: &Path, text: String) -> Result<Self> {
-        let err = |reason: String| Error::MigratorSource {
-            path: lib.to_path_buf(),
-            reason,
-        };
-        let file = syn::parse_file(&text).map_err(|e| {
-            let lc = e.span().start();
-            err(format!("line {}: {e}", lc.line))
-        })?;
-        let src_dir = lib.parent().unwrap_or(Path::new("."));
-
-        // `mod x;` items, with their #[path] attributes.
-        let mut mods: Vec<(String, Option<String>, LineColumn, bool)> = Vec::new();
-        let mut found_impl = None;
-        let mut migrator_line = 1;
-        for item in &file.items {
-            match item {
-                Item::Mod(m) if m.content.is_none() => {
-                    let path_attr = m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| {
-                        if let syn::Meta::NameValue(nv) = &a.meta {
-                            if let Expr::Lit(syn::ExprLit {
-                                lit: syn::Lit::Str(s), ..
-                            }) = &nv.value
-                            {
-                                return Some(s.value());
-                            }
-                        }
-                        None
-                    });
-                    let is_pub = !matches!(m.vis, syn::Visibility::Inherited);
-                    mods.push((m.ident.to_string(), path_attr, m.span().end(), is_pub));
-                }
-                Item::Impl(imp) => {
-                    let is_migrator = imp
-                        .trait_
-                        .as_ref()
-                        .and_then(|(_, p, _)| p.segments.last())
-                        .is_some_and(|s| s.ident == "MigratorTrait");
-                    if is_migrator {
-                        found_impl = Some(imp);
-                    }
-                }
-                Item::Struct(s) if s.ident == "Migrator" => migrator_line = s.span().start().line,
-                _ => {}
-            }
-        }
-        let imp = found_impl.ok_or_else(|| err("no `impl MigratorTrait for ...` found".into()))?;
-        if let syn::Type::Path(tp) = &*imp.self_ty {
-            if let Some(seg) = tp.path.segments.last() {
-                if let Some(line) = file.items.iter().find_map(|i| match i {
-                    Item::Struct(s) if s.ident == seg.ident => Some(s.span().start().line),
-                    _ => None,
-                }) {
-                    migrator_line = line;
-                }
-            }
-        }
-
-        let mut table_name = None;
-        let mut vec_mac = None;
-        for it in &imp.items {
-            if let ImplItem::Fn(f) = it {
-                if f.sig.ident == "migrations" {
-                    vec_mac = find_vec_macro(&f.block);
-                } else if f.sig.ident == "migration_table_name" {
-                    table_name = first_string_literal(&f.block);
-                }
-            }
-        }
-        let mac = vec_mac.ok_or_else(|| err("`fn migrations()` does not return a `vec![...]` literal".into()))?;
-        let syn::MacroDelimiter::Bracket(br) = &mac.delimiter else {
-            return Err(err("`vec!` in `fn migrations()` must use square brackets".into()));
-        };
-        let (vec_open, vec_close) = (br.span.open().start(), br.span.close().start());
-        let elems: Punctuated<Expr, Token![,]> = mac
-            .parse_body_with(Punctuated::parse_terminated)
-            .map_err(|e| err(format!("could not read the list in `fn migrations()`: {e}")))?;
-
-        let mut migrations = Vec::new();
-        for e in elems.iter() {
-            let module = migration_module(e).ok_or_else(|| {
-                err(format!(
-                    "line {}: expected `Box::new(module::Migration)` in `fn migrations()`",
-                    e.span().start().line
-                ))
-            })?;
-            let (file_path, pub_attr) = match mods.iter().find(|m| m.0 == module) {
-                Some((_, Some(p), _, _)) => (src_dir.join(p), true),
-                _ => (resolve_module_file(src_dir, &module), false),
-            };
-            let _ = pub_attr;
-            let name = std::fs::read_to_string(&file_path)
-                .ok()
-                .and_then(|t| explicit_name(&t))
-                .unwrap_or_else(|| {
-                    file_path
-                        .file_stem()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| module.clone())
-                });
-            migrations.push(MigrationFile {
-                name,
-                module,
-                file: file_path,
+        let lib_key = lib.to_string_lossy();
+        let text_sum = checksum(&text);
+        let key = [lib_key.as_ref(), text_sum.as_str()];
+        if let Some(list) = crate::cache::get::<CachedList>("migrations", &key) {
+            return Ok(MigratorSource {
+                lib: lib.to_path_buf(),
+                text,
+                table_name: list.table_name,
+                migrations: list
+                    .migrations
+                    .into_iter()
+                    .map(|c| MigrationFile {
+                        name: c.name,
+                        module: c.module,
+                        file: c.file,
+                        checksum: c.checksum,
+                        foreign_keys_off: c.foreign_keys_off,
+                    })
+                    .collect(),
             });
         }
-        let vec_last = elems.pairs().last().map(|p| match p.punct() {
-            Some(comma) => comma.span.end(),
-            None => p.value().span().end(),
-        });
-        let vec_trailing_comma = elems.trailing_punct();
+        let started = std::time::SystemTime::now();
+        let src = Self::parse(lib, text)?;
+        let stamps = src
+            .migrations
+            .iter()
+            .map(|m| crate::cache::Stamp::of(&m.file))
+            .collect();
+        let list = CachedList {
+            table_name: src.table_name.clone(),
+            migrations: src
+                .migrations
+                .iter()
+                .map(|m| CachedFile {
+                    name: m.name.clone(),
+                    module: m.module.clone(),
+                    file: m.file.clone(),
+                    checksum: m.checksum.clone(),
+                    foreign_keys_off: m.foreign_keys_off,
+                })
+                .collect(),
+        };
+        crate::cache::put("migrations", &key, stamps, started, &list);
+        Ok(src)
+    }
 
-        let listed: Vec<&str> = migrations.iter().map(|m| m.module.as_str()).collect();
-        let last_mod = mods.iter().rev().find(|m| listed.contains(&m.0.as_str()));
+    /// Parses `text` as the content of `lib`, and reads the migration files it names.
+    pub fn parse(lib: &Path, text: String) -> Result<Self> {
+        let parsed = parse_lib(lib, &text)?;
         Ok(MigratorSource {
             lib: lib.to_path_buf(),
-            migrations,
-            table_name,
-            last_mod_end: last_mod.map(|m| m.2),
-            mod_vis: if last_mod.is_some_and(|m| m.3) {
-                "pub ".into()
-            } else {
-                String::new()
-            },
-            migrator_line,
-            vec_last,
-            vec_trailing_comma,
-            vec_open,
-            vec_close,
+            migrations: parsed
+                .modules
+                .into_iter()
+                .map(|(module, file)| MigrationFile::read(module, file))
+                .collect(),
+            table_name: parsed.table_name,
             text,
         })
     }
 
     /// `lib.rs` with `module` registered: a `mod` line and a `Box::new(module::Migration)` entry,
     /// everything else (comments, formatting) left as it was.
-    pub fn with_migration(&self, module: &str) -> String {
-        let text = &self.text;
+    pub fn with_migration(&self, module: &str) -> Result<String> {
+        let layout = parse_lib(&self.lib, &self.text)?.layout;
+        Ok(layout.with_migration(&self.text, module))
+    }
+}
+
+impl Layout {
+    fn with_migration(&self, text: &str, module: &str) -> String {
         let entry = format!("Box::new({module}::Migration)");
         // Edits are applied from the end of the file backwards so offsets stay valid.
         let mut edits: Vec<(usize, String)> = Vec::new();
@@ -253,7 +245,7 @@ impl MigratorSource {
                 return insert_mod(self, &s, module);
             }
         }
-        let mut s = text.clone();
+        let mut s = text.to_string();
         edits.sort_by(|a, b| b.0.cmp(&a.0));
         for (at, ins) in edits {
             s.insert_str(at, &ins);
@@ -262,7 +254,128 @@ impl MigratorSource {
     }
 }
 
-fn insert_mod(src: &MigratorSource, text: &str, module: &str) -> String {
+/// Parses `lib.rs`: the modules of the Migrator's list, with their files, and the layout.
+fn parse_lib(lib: &Path, text: &str) -> Result<Parsed> {
+    let err = |reason: String| Error::MigratorSource {
+        path: lib.to_path_buf(),
+        reason,
+    };
+    let file = syn::parse_file(text).map_err(|e| {
+        let lc = e.span().start();
+        err(format!("line {}: {e}", lc.line))
+    })?;
+    let src_dir = lib.parent().unwrap_or(Path::new("."));
+
+    // `mod x;` items, with their #[path] attributes.
+    let mut mods: Vec<(String, Option<String>, LineColumn, bool)> = Vec::new();
+    let mut found_impl = None;
+    let mut migrator_line = 1;
+    for item in &file.items {
+        match item {
+            Item::Mod(m) if m.content.is_none() => {
+                let path_attr = m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| {
+                    if let syn::Meta::NameValue(nv) = &a.meta {
+                        if let Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s), ..
+                        }) = &nv.value
+                        {
+                            return Some(s.value());
+                        }
+                    }
+                    None
+                });
+                let is_pub = !matches!(m.vis, syn::Visibility::Inherited);
+                mods.push((m.ident.to_string(), path_attr, m.span().end(), is_pub));
+            }
+            Item::Impl(imp) => {
+                let is_migrator = imp
+                    .trait_
+                    .as_ref()
+                    .and_then(|(_, p, _)| p.segments.last())
+                    .is_some_and(|s| s.ident == "MigratorTrait");
+                if is_migrator {
+                    found_impl = Some(imp);
+                }
+            }
+            Item::Struct(s) if s.ident == "Migrator" => migrator_line = s.span().start().line,
+            _ => {}
+        }
+    }
+    let imp = found_impl.ok_or_else(|| err("no `impl MigratorTrait for ...` found".into()))?;
+    if let syn::Type::Path(tp) = &*imp.self_ty {
+        if let Some(seg) = tp.path.segments.last() {
+            if let Some(line) = file.items.iter().find_map(|i| match i {
+                Item::Struct(s) if s.ident == seg.ident => Some(s.span().start().line),
+                _ => None,
+            }) {
+                migrator_line = line;
+            }
+        }
+    }
+
+    let mut table_name = None;
+    let mut vec_mac = None;
+    for it in &imp.items {
+        if let ImplItem::Fn(f) = it {
+            if f.sig.ident == "migrations" {
+                vec_mac = find_vec_macro(&f.block);
+            } else if f.sig.ident == "migration_table_name" {
+                table_name = first_string_literal(&f.block);
+            }
+        }
+    }
+    let mac = vec_mac.ok_or_else(|| err("`fn migrations()` does not return a `vec![...]` literal".into()))?;
+    let syn::MacroDelimiter::Bracket(br) = &mac.delimiter else {
+        return Err(err("`vec!` in `fn migrations()` must use square brackets".into()));
+    };
+    let (vec_open, vec_close) = (br.span.open().start(), br.span.close().start());
+    let elems: Punctuated<Expr, Token![,]> = mac
+        .parse_body_with(Punctuated::parse_terminated)
+        .map_err(|e| err(format!("could not read the list in `fn migrations()`: {e}")))?;
+
+    let mut modules = Vec::new();
+    for e in elems.iter() {
+        let module = migration_module(e).ok_or_else(|| {
+            err(format!(
+                "line {}: expected `Box::new(module::Migration)` in `fn migrations()`",
+                e.span().start().line
+            ))
+        })?;
+        let file = match mods.iter().find(|m| m.0 == module) {
+            Some((_, Some(p), _, _)) => src_dir.join(p),
+            _ => resolve_module_file(src_dir, &module),
+        };
+        modules.push((module, file));
+    }
+    let vec_last = elems.pairs().last().map(|p| match p.punct() {
+        Some(comma) => comma.span.end(),
+        None => p.value().span().end(),
+    });
+    let vec_trailing_comma = elems.trailing_punct();
+
+    let listed: Vec<&str> = modules.iter().map(|m| m.0.as_str()).collect();
+    let last_mod = mods.iter().rev().find(|m| listed.contains(&m.0.as_str()));
+    let layout = Layout {
+        last_mod_end: last_mod.map(|m| m.2),
+        mod_vis: if last_mod.is_some_and(|m| m.3) {
+            "pub ".into()
+        } else {
+            String::new()
+        },
+        migrator_line,
+        vec_last,
+        vec_trailing_comma,
+        vec_open,
+        vec_close,
+    };
+    Ok(Parsed {
+        modules,
+        table_name,
+        layout,
+    })
+}
+
+fn insert_mod(src: &Layout, text: &str, module: &str) -> String {
     // The `mod` goes before the vec, so offsets computed on the original text are still valid.
     let line = format!("{}mod {module};", src.mod_vis);
     match src.last_mod_end {
@@ -404,7 +517,7 @@ impl MigratorTrait for Migrator {
     #[test]
     fn registers_a_migration_keeping_comments() {
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), LIB.into()).unwrap();
-        let out = src.with_migration("m20240103_000000_add_phone");
+        let out = src.with_migration("m20240103_000000_add_phone").unwrap();
         assert!(
             out.contains("mod m20240102_000001_add_posts; // posts\nmod m20240103_000000_add_phone;\n"),
             "{out}"
@@ -419,12 +532,12 @@ impl MigratorTrait for Migrator {
     fn registers_into_an_empty_list() {
         let lib = "pub use sea_orm_migration::prelude::*;\n\npub struct Migrator;\n\n#[async_trait::async_trait]\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![]\n    }\n}\n";
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap();
-        let out = src.with_migration("m1_a");
+        let out = src.with_migration("m1_a").unwrap();
         let again = MigratorSource::parse(Path::new("/x/src/lib.rs"), out.clone()).unwrap();
         assert_eq!(again.migrations.len(), 1, "{out}");
         assert!(out.contains("mod m1_a;\n\npub struct Migrator;"), "{out}");
         // and a second one after it, on one line without trailing comma
-        let out2 = again.with_migration("m2_b");
+        let out2 = again.with_migration("m2_b").unwrap();
         let third = MigratorSource::parse(Path::new("/x/src/lib.rs"), out2.clone()).unwrap();
         assert_eq!(
             third.migrations.iter().map(|m| m.module.as_str()).collect::<Vec<_>>(),
@@ -438,7 +551,7 @@ impl MigratorTrait for Migrator {
     fn single_line_list_without_trailing_comma() {
         let lib = "mod a1;\npub struct Migrator;\nimpl MigratorTrait for Migrator { fn migrations() -> Vec<Box<dyn MigrationTrait>> { vec![Box::new(a1::Migration)] } }\n";
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap();
-        let out = src.with_migration("b2");
+        let out = src.with_migration("b2").unwrap();
         let again = MigratorSource::parse(Path::new("/x/src/lib.rs"), out.clone()).unwrap();
         assert_eq!(again.migrations.len(), 2, "{out}");
     }
@@ -447,7 +560,7 @@ impl MigratorTrait for Migrator {
     fn a_comment_after_the_last_entry_stays_with_it() {
         let lib = "mod a1;\npub struct Migrator;\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![\n            Box::new(a1::Migration) // the first\n        ]\n    }\n}\n";
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap();
-        let out = src.with_migration("b2");
+        let out = src.with_migration("b2").unwrap();
         assert!(
             out.contains(
                 "            Box::new(a1::Migration), // the first\n            Box::new(b2::Migration),\n        ]"
@@ -460,7 +573,7 @@ impl MigratorTrait for Migrator {
     fn a_comment_in_an_empty_list_is_kept() {
         let lib = "pub struct Migrator;\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![\n            // none yet\n        ]\n    }\n}\n";
         let src = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap();
-        let out = src.with_migration("b2");
+        let out = src.with_migration("b2").unwrap();
         assert!(
             out.contains("vec![\n            // none yet\n            Box::new(b2::Migration),\n        ]"),
             "{out}"

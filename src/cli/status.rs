@@ -65,30 +65,29 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
         ),
     );
     if !st.entries.is_empty() || !st.missing.is_empty() {
-        sh.line("");
-    }
-    for e in &st.entries {
-        let (state, when) = match e.applied_at {
-            Some(t) => (sh.paint("applied", Style::new().green()), fmt_time(t)),
-            None => (sh.paint("pending", Style::new().yellow().bold()), String::new()),
-        };
-        let flag = if e.modified {
-            sh.paint("  (modified since applied)", Style::new().red())
-        } else {
-            String::new()
-        };
-        sh.line(format!("  {state}  {when:<19}  {}{flag}", e.file.name));
-    }
-    for m in &st.missing {
-        sh.line(format!(
-            "  {}  {:<19}  {}",
-            sh.paint("missing", Style::new().red().bold()),
-            fmt_time(m.applied_at),
-            m.version
-        ));
-    }
-    if !st.entries.is_empty() || !st.missing.is_empty() {
-        sh.line("");
+        // One write for the whole table: a workspace may list thousands of migrations.
+        let mut table = String::from("\n");
+        for e in &st.entries {
+            let (state, when) = match e.applied_at {
+                Some(t) => (sh.paint("applied", Style::new().green()), fmt_time(t)),
+                None => (sh.paint("pending", Style::new().yellow().bold()), String::new()),
+            };
+            let flag = if e.modified {
+                sh.paint("  (modified since applied)", Style::new().red())
+            } else {
+                String::new()
+            };
+            table.push_str(&format!("  {state}  {when:<19}  {}{flag}\n", e.file.name));
+        }
+        for m in &st.missing {
+            table.push_str(&format!(
+                "  {}  {:<19}  {}\n",
+                sh.paint("missing", Style::new().red().bold()),
+                fmt_time(m.applied_at),
+                m.version
+            ));
+        }
+        sh.line(table);
     }
     for m in &modified {
         sh.warn(format!(

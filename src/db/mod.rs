@@ -51,6 +51,9 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30));
         if url.engine == Engine::Sqlite {
             opts.max_connections(1).min_connections(1);
+            // Rows come from SQLite's worker thread through a channel; 50 rows at a time (the
+            // default) means a round trip between threads every 50 rows of a 1,000-row table.
+            opts.map_sqlx_sqlite_opts(|o| o.row_buffer_size(4096));
         } else {
             opts.max_connections(2).min_connections(1);
         }

@@ -78,7 +78,7 @@ pub fn write_new(
 
     let dir = mig.lib.parent().unwrap_or(&mig.dir);
     let file = dir.join(format!("{version}.rs"));
-    let new_lib = src.with_migration(&version);
+    let new_lib = src.with_migration(&version)?;
 
     // The file first (refusing to overwrite), then lib.rs atomically; undo the file if that fails.
     let mut f = std::fs::OpenOptions::new()

@@ -74,9 +74,16 @@ impl Ctx {
     /// Parses the Migrator and reads the database's state, without compiling anything.
     pub async fn status(&self) -> Result<(MigratorSource, Status)> {
         let mig = self.ws.migration()?;
-        let src = MigratorSource::load(&mig.lib)?;
+        // Reading the Migrator's source and connecting (for SQLite, the engine parses the
+        // whole schema) take a few milliseconds each on a large workspace: do both at once.
+        let lib = mig.lib.clone();
+        let (src, db) = tokio::join!(
+            tokio::task::spawn_blocking(move || MigratorSource::load(&lib)),
+            Db::open(&self.url, Create::No)
+        );
+        let src = src.map_err(|e| crate::Error::Config(format!("reading the Migrator's source failed: {e}")))??;
+        let db = db?;
         let table = self.tracking_table(&src);
-        let db = Db::open(&self.url, Create::No).await?;
         let status = Status::load(db.as_ref(), &src, &table).await?;
         if let Some(db) = db {
             db.close().await;

@@ -69,8 +69,31 @@ fn sea_orm_migration_version(ws: &Workspace, mig: &MigrationCrate) -> Result<(St
     resolved_version(ws, &mig.name, "sea_orm_migration")
 }
 
-/// The version that workspace member `package` resolves its dependency `dep` (lib name) to.
+/// The version that workspace member `package` resolves its dependency `dep` (lib name) to,
+/// and the number of packages in the graph. Resolving the graph (`cargo metadata` with
+/// dependencies) takes a few hundred milliseconds, so the answer is cached while the
+/// workspace's manifests and its `Cargo.lock` are unchanged.
 fn resolved_version(ws: &Workspace, package: &str, dep: &str) -> Result<(String, usize)> {
+    let manifest = ws.manifest.to_string_lossy();
+    let key = [manifest.as_ref(), package, dep];
+    if let Some(found) = crate::cache::get::<(String, usize)>("resolved", &key) {
+        return Ok(found);
+    }
+    let started = std::time::SystemTime::now();
+    let found = resolve(ws, package, dep)?;
+    // Stamped after the run: cargo may have written the lockfile.
+    let lock = ws.root.join("Cargo.lock");
+    let stamps = ws
+        .inputs
+        .iter()
+        .chain([&lock])
+        .map(|f| crate::cache::Stamp::of(f))
+        .collect();
+    crate::cache::put("resolved", &key, stamps, started, &found);
+    Ok(found)
+}
+
+fn resolve(ws: &Workspace, package: &str, dep: &str) -> Result<(String, usize)> {
     let meta = MetadataCommand::new()
         .manifest_path(&ws.manifest)
         .exec()

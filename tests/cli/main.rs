@@ -6,6 +6,7 @@ mod support;
 mod autogen;
 mod backup;
 mod baseline;
+mod cache;
 mod create;
 mod errors;
 mod help;

@@ -76,6 +76,12 @@ pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.env("CARGO_TARGET_DIR", shared_target())
         // Fixture builds without debug info: smaller, faster to link, and the same for all.
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        // The tests' own cache, not the user's (`~/.cache/cargo-dbm`).
+        .env(
+            "CARGO_DBM_CACHE_DIR",
+            shared_target().parent().unwrap().join("dbm-cache"),
+        )
+        .env_remove("CARGO_DBM_NO_CACHE")
         .env_remove("DATABASE_URL")
         .env_remove("DATABASE_SCHEMA")
         .env("NO_COLOR", "1");
@@ -399,6 +405,12 @@ impl Env {
         cmd.arg("dbm").args(args).current_dir(self.fx.root());
         cmd.env("CARGO_TARGET_DIR", shared_target())
             .env("CARGO_PROFILE_DEV_DEBUG", "0")
+            // The tests' own cache, not the user's (`~/.cache/cargo-dbm`).
+            .env(
+                "CARGO_DBM_CACHE_DIR",
+                shared_target().parent().unwrap().join("dbm-cache"),
+            )
+            .env_remove("CARGO_DBM_NO_CACHE")
             .env_remove("DATABASE_URL")
             .env_remove("DATABASE_SCHEMA")
             .env("NO_COLOR", "1");

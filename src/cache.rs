@@ -1,0 +1,154 @@
+//! A small on-disk cache for answers that cost more to recompute than to check: what
+//! `cargo metadata` said about a workspace, and what each migration file declares.
+//!
+//! Every entry carries the *stamps* (modification time, size, inode) of the files its answer
+//! was computed from, and is used only while all of them are unchanged, as git's index does.
+//! A file modified less than a second before the answer was computed is "racy" (a second
+//! edit within the file system's timestamp granularity would keep its stamp), so no entry is
+//! written for it: the next command recomputes.
+//!
+//! The cache lives in `$CARGO_DBM_CACHE_DIR`, else `$XDG_CACHE_HOME/cargo-dbm`, else
+//! `~/.cache/cargo-dbm`; `CARGO_DBM_NO_CACHE=1` turns it off. A cache that cannot be read or
+//! written is ignored: it only ever saves time.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Files modified this recently are not trusted to keep a distinct stamp after another edit.
+const RACY: Duration = Duration::from_secs(1);
+
+/// The cache directory, or `None` when caching is off or there is no home.
+pub fn dir() -> Option<PathBuf> {
+    if std::env::var_os("CARGO_DBM_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
+        return None;
+    }
+    if let Some(d) = std::env::var_os("CARGO_DBM_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("cargo-dbm"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache/cargo-dbm"))
+}
+
+/// What identifies one version of a file (or its absence) without reading it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub path: PathBuf,
+    /// `None` when the file does not exist.
+    pub meta: Option<(u64, i64, u32, u64)>,
+}
+
+impl Stamp {
+    /// The stamp of `path` now: size, modification time (seconds, nanoseconds), inode.
+    pub fn of(path: &Path) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path)
+            .ok()
+            .map(|m| (m.size(), m.mtime(), m.mtime_nsec() as u32, m.ino()));
+        Stamp {
+            path: path.to_path_buf(),
+            meta,
+        }
+    }
+
+    /// Whether the file is still as stamped.
+    pub fn fresh(&self) -> bool {
+        Stamp::of(&self.path).meta == self.meta
+    }
+
+    /// Whether the file changed too close to `since` for its stamp to be trusted.
+    pub fn racy(&self, since: SystemTime) -> bool {
+        let Some((_, secs, nanos, _)) = self.meta else {
+            return false;
+        };
+        let modified = UNIX_EPOCH + Duration::new(secs.max(0) as u64, nanos);
+        modified + RACY > since
+    }
+}
+
+/// The file holding the entry for `key` in the cache `kind` (e.g. `workspace`).
+fn entry_path(kind: &str, key: &[&str]) -> Option<PathBuf> {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION"));
+    for part in key {
+        h.update([0u8]);
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    Some(dir()?.join(kind).join(format!("{name}.json")))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry<T> {
+    stamps: Vec<Stamp>,
+    value: T,
+}
+
+/// The cached value for `key`, if every file it was computed from is unchanged.
+pub fn get<T: DeserializeOwned>(kind: &str, key: &[&str]) -> Option<T> {
+    let path = entry_path(kind, key)?;
+    let bytes = std::fs::read(path).ok()?;
+    let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
+    entry.stamps.iter().all(Stamp::fresh).then_some(entry.value)
+}
+
+/// Stores `value` for `key`, computed from the files of `stamps` (taken after `started`, when
+/// the computation began), unless one of them changed later than a second before `started`:
+/// such a file may have changed during the computation, or may change again unnoticed.
+pub fn put<T: Serialize>(kind: &str, key: &[&str], stamps: Vec<Stamp>, started: SystemTime, value: &T) {
+    if stamps.iter().any(|s| s.racy(started)) {
+        return;
+    }
+    let Some(path) = entry_path(kind, key) else { return };
+    let entry = Entry { stamps, value };
+    let Ok(json) = serde_json::to_vec(&entry) else { return };
+    let Some(parent) = path.parent() else { return };
+    if std::fs::create_dir_all(parent).is_err() {
+        return;
+    }
+    // Written under a unique name then renamed: a concurrent reader sees the old entry or
+    // the new one, never half of one.
+    let tmp = parent.join(format!(
+        ".{}.{}",
+        std::process::id(),
+        path.file_name().unwrap().to_string_lossy()
+    ));
+    if std::fs::write(&tmp, json).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_changes_with_the_file_and_recent_files_are_racy() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.toml");
+        std::fs::write(&f, "a").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let s = Stamp::of(&f);
+        assert!(s.fresh());
+        assert!(!s.racy(SystemTime::now()));
+        std::fs::write(&f, "b").unwrap();
+        assert!(!s.fresh(), "same size, new mtime: changed");
+        assert!(Stamp::of(&f).racy(SystemTime::now()));
+        let missing = Stamp::of(&dir.path().join("nope"));
+        assert!(missing.fresh() && missing.meta.is_none());
+        std::fs::write(dir.path().join("nope"), "").unwrap();
+        assert!(!missing.fresh(), "a file that appears invalidates");
+    }
+}
