@@ -55,6 +55,7 @@ pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Sh
         sea_orm_migration => version,
         features => features,
     })?;
+    let manifest = with_workspace_settings(&manifest, &ws.manifest, &ws.root)?;
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("main.rs"), templates::RUNNER_MAIN.source)?;
     super::seed::write_sources(&dir, mig)?;
@@ -178,10 +179,53 @@ pub async fn build_entities(ws: &Workspace, url: &DbUrl, shell: &Shell) -> Resul
         sea_orm => version,
         features => features,
     };
-    write_if_changed(&dir.join("Cargo.toml"), &templates::ENTITIES_MANIFEST.render(&vars)?)?;
+    let manifest = with_workspace_settings(&templates::ENTITIES_MANIFEST.render(&vars)?, &ws.manifest, &ws.root)?;
+    write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("main.rs"), &templates::ENTITIES_MAIN.render(&vars)?)?;
     sync_lockfile(&ws.root.join("Cargo.lock"), &dir)?;
     compile(&dir, &name, &ws.target_dir, package_count, shell)
+}
+
+/// The generated crate is a workspace of its own, so cargo would ignore the user's root
+/// manifest: copy its `[patch]` (a patched sea-orm must be the one the migrations link),
+/// its `[profile]` (the same flags, so the dependencies built for the workspace are reused,
+/// not rebuilt) and its resolver. Relative `path`s in patches are made absolute.
+fn with_workspace_settings(generated: &str, root_manifest: &Path, root: &Path) -> Result<String> {
+    let Ok(text) = std::fs::read_to_string(root_manifest) else {
+        return Ok(generated.to_string());
+    };
+    let user: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| Error::Config(format!("could not read `{}`: {e}", root_manifest.display())))?;
+    let mut doc: toml_edit::DocumentMut = generated
+        .parse()
+        .map_err(|e| Error::Other(format!("generated manifest: {e}")))?;
+    if let Some(profile) = user.get("profile") {
+        doc["profile"] = profile.clone();
+    }
+    if let Some(patch) = user.get("patch").and_then(|p| p.as_table_like()) {
+        let mut patch_out = toml_edit::Table::new();
+        for (registry, crates) in patch.iter() {
+            let mut crates_out = toml_edit::Table::new();
+            for (name, spec) in crates.as_table_like().into_iter().flat_map(|t| t.iter()) {
+                let mut spec = spec.clone();
+                if let Some(t) = spec.as_table_like_mut()
+                    && let Some(path) = t.get("path").and_then(|p| p.as_str())
+                {
+                    let abs = root.join(path).to_string_lossy().into_owned();
+                    t.insert("path", toml_edit::value(abs));
+                }
+                crates_out.insert(name, spec);
+            }
+            patch_out.insert(registry, toml_edit::Item::Table(crates_out));
+        }
+        patch_out.set_implicit(true);
+        doc["patch"] = toml_edit::Item::Table(patch_out);
+    }
+    if let Some(resolver) = user.get("workspace").and_then(|w| w.get("resolver")) {
+        doc["workspace"]["resolver"] = resolver.clone();
+    }
+    Ok(doc.to_string())
 }
 
 /// Writes only when the content differs, so cargo sees an unchanged runner as fresh.
@@ -287,4 +331,45 @@ fn compile(dir: &Path, runner: &str, target_dir: &Path, estimate: usize, shell: 
     exe.map(|exe| Runner { exe }).ok_or_else(|| Error::Build {
         detail: "cargo did not report the runner binary".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runner_inherits_patches_profiles_and_the_resolver() {
+        let dir = tempfile::tempdir().unwrap();
+        let root_manifest = dir.path().join("Cargo.toml");
+        std::fs::write(
+            &root_manifest,
+            r#"[workspace]
+members = ["migration"]
+resolver = "2"
+
+[profile.dev.package."*"]
+opt-level = 2
+
+[patch.crates-io]
+sea-orm = { path = "../forks/sea-orm" }
+sea-query = { git = "https://example.com/sea-query", branch = "fix" }
+"#,
+        )
+        .unwrap();
+        let generated = "# generated\n[package]\nname = \"r\"\n\n[dependencies]\ntokio = \"1\"\n\n[workspace]\n";
+        let out = with_workspace_settings(generated, &root_manifest, dir.path()).unwrap();
+        let doc: toml_edit::DocumentMut = out.parse().unwrap();
+        assert!(out.starts_with("# generated"));
+        assert_eq!(doc["profile"]["dev"]["package"]["*"]["opt-level"].as_integer(), Some(2));
+        let fork = doc["patch"]["crates-io"]["sea-orm"]["path"].as_str().unwrap();
+        assert_eq!(Path::new(fork), dir.path().join("../forks/sea-orm"));
+        assert_eq!(doc["patch"]["crates-io"]["sea-query"]["branch"].as_str(), Some("fix"));
+        assert_eq!(doc["workspace"]["resolver"].as_str(), Some("2"));
+        assert_eq!(doc["dependencies"]["tokio"].as_str(), Some("1"));
+
+        // Nothing to inherit: the generated manifest is unchanged.
+        std::fs::write(&root_manifest, "[workspace]\nmembers = []\n").unwrap();
+        let same = with_workspace_settings(generated, &root_manifest, dir.path()).unwrap();
+        assert_eq!(same, generated);
+    }
 }

@@ -2,7 +2,7 @@
 //! one test body, two backends (SQLite and a throwaway PostgreSQL cluster).
 
 use crate::dual;
-use crate::support::{Env, Fixture, sql_migration};
+use crate::support::{Env, Fixture, sql_migration, sql_migration_full};
 
 const USERS_UP: &str = "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
 const USERS_DOWN: &str = "DROP TABLE account";
@@ -247,4 +247,34 @@ fn a_protected_database_refuses_destructive_commands() {
     assert_eq!(tracked(), [[a]]);
     fx.dbm(&["down", "base", "--yes", "--allow-protected"]).ok();
     assert!(tracked().is_empty());
+}
+
+#[test]
+fn migrations_are_built_with_the_workspaces_profile() {
+    // The runner is a workspace of its own; it must still build the user's crates as the
+    // workspace would (its [profile] and [patch] sections), not with cargo's defaults.
+    let env = Env::sqlite();
+    let manifest = env.fx.path("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{text}\n[profile.dev.package.migration]\ndebug-assertions = false\n"),
+    )
+    .unwrap();
+    let out = env.fx.dbm(&["create", "probe", "--format", "json"]);
+    out.ok();
+    let file = out.json()["file"].as_str().unwrap().to_string();
+    std::fs::write(
+        &file,
+        sql_migration_full(
+            "",
+            "        let table = if cfg!(debug_assertions) { \"built_with_defaults\" } else { \"built_like_the_workspace\" };\n        db.execute_unprepared(&format!(\"CREATE TABLE {table} (id INTEGER)\")).await?;\n",
+            "",
+            "",
+        ),
+    )
+    .unwrap();
+    env.dbm(&["up"]).ok();
+    let tables = env.tables();
+    assert!(tables.contains(&"built_like_the_workspace".to_string()), "{tables:?}");
 }
