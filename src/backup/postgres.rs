@@ -128,6 +128,31 @@ impl Tools {
         Ok(())
     }
 
+    /// Starts `tool` with `args`, connected to `url` when given, stdout and stderr piped
+    /// (stdin piped when `stdin` is set, else closed).
+    pub fn spawn(&self, tool: &Path, url: Option<&DbUrl>, args: &[String], stdin: bool) -> Result<std::process::Child> {
+        let mut cmd = match url {
+            Some(url) => self.command(tool, url),
+            None => {
+                let mut c = Command::new(tool);
+                crate::process::die_with_parent(&mut c);
+                c
+            }
+        };
+        cmd.args(args)
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let name = tool
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        cmd.spawn().map_err(|e| Error::Tool {
+            message: format!("could not run {}: {e}", tool.display()),
+            hint: format!("check that {name} is installed and executable"),
+        })
+    }
+
     /// `tool --dbname=<url without password>` with the password in `PGPASSWORD`.
     pub fn command(&self, tool: &Path, url: &DbUrl) -> Command {
         let mut cmd = Command::new(tool);
@@ -140,6 +165,19 @@ impl Tools {
         crate::process::die_with_parent(&mut cmd);
         cmd
     }
+}
+
+/// A `pg_restore --list` table of contents without the entry that creates `schema` itself,
+/// so that `pg_restore --clean` replaces the schema's objects but never drops the schema
+/// (which would fail on any table created after the backup).
+pub fn toc_without_schema_entry(toc: &str, schema: &str) -> String {
+    toc.lines()
+        .filter(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            !(f.len() >= 6 && !line.starts_with(';') && f[3] == "SCHEMA" && f[4] == "-" && f[5] == schema)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// The URL without its password, and the (percent-decoded) password.
@@ -224,6 +262,16 @@ impl<W: std::io::Write> std::io::Write for UntilClosed<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schema_entry_is_left_out_of_the_list() {
+        let toc = ";\n; Archive created at ...\n6; 2615 16386 SCHEMA - tenant app\n218; 1259 16387 TABLE tenant account app\n7; 2615 16390 SCHEMA - tenant2 app\n";
+        let out = toc_without_schema_entry(toc, "tenant");
+        assert!(!out.contains("SCHEMA - tenant app"));
+        assert!(out.contains("TABLE tenant account app"));
+        assert!(out.contains("SCHEMA - tenant2 app"));
+        assert!(out.starts_with(";\n"));
+    }
 
     #[test]
     fn versions_and_passwords() {

@@ -364,14 +364,15 @@ fn dump(
     level: i32,
     meta: &Meta,
 ) -> Result<u64> {
-    let mut cmd = tools.command(&tools.pg_dump, &ctx.url);
-    cmd.args(["--format=custom", "--compress=0", "--no-password"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| Error::Tool {
-        message: format!("could not run {}: {e}", tools.pg_dump.display()),
-        hint: "check that pg_dump is installed and executable".into(),
-    })?;
+    let mut args: Vec<String> = ["--format=custom", "--compress=0", "--no-password"]
+        .map(String::from)
+        .into();
+    // With a schema configured, the application's data is that schema: other schemas of
+    // the database may belong to other applications.
+    if let Some(schema) = &ctx.url.schema {
+        args.push(format!("--schema={schema}"));
+    }
+    let mut child = tools.spawn(&tools.pg_dump, Some(&ctx.url), &args, false)?;
     let mut stderr = child.stderr.take().expect("piped");
     let err_thread = std::thread::spawn(move || {
         let mut buf = Vec::new();

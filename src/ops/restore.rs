@@ -38,6 +38,8 @@ enum Kind {
         tools: postgres::Tools,
         /// `schema.table` of every table in the archive.
         tables: Vec<String>,
+        /// The archive's table of contents (`pg_restore --list`).
+        toc: String,
     },
 }
 
@@ -221,15 +223,7 @@ pub async fn verify(ctx: &Ctx, file: &Path) -> Result<Verified> {
         }
         Engine::Postgres => {
             let tools = postgres::Tools::find()?;
-            let mut cmd = std::process::Command::new(&tools.pg_restore);
-            cmd.arg("--list")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            let mut child = cmd.spawn().map_err(|e| Error::Tool {
-                message: format!("could not run {}: {e}", tools.pg_restore.display()),
-                hint: "check that pg_restore is installed and executable".into(),
-            })?;
+            let mut child = tools.spawn(&tools.pg_restore, None, &["--list".to_string()], true)?;
             let stdin = child.stdin.take().expect("piped");
             let (out_t, err_t) = drain(&mut child);
             let mut w = postgres::UntilClosed {
@@ -261,17 +255,31 @@ pub async fn verify(ctx: &Ctx, file: &Path) -> Result<Verified> {
                     format!("pg_restore --list rejects it: {}", postgres::tool_error(&err)),
                 ));
             }
+            let toc = String::from_utf8_lossy(&toc).into_owned();
             Ok(Verified {
                 file: file.to_path_buf(),
                 meta,
                 data_bytes: n,
                 kind: Kind::Postgres {
-                    tables: toc_tables(&String::from_utf8_lossy(&toc)),
+                    tables: toc_tables(&toc),
+                    toc,
                     tools,
                 },
             })
         }
     }
+}
+
+/// Creates the configured schema when it is missing (a restore into a new database).
+async fn ensure_schema(ctx: &Ctx, schema: &str) -> Result<()> {
+    let db = crate::db::Db::open(&ctx.url, crate::db::Create::No)
+        .await?
+        .ok_or_else(|| Error::Other("the PostgreSQL database is not reachable".into()))?;
+    let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", schema.replace('"', "\"\""));
+    let r = sea_orm::ConnectionTrait::execute_unprepared(&db.conn, &sql).await;
+    db.close().await;
+    r.map(|_| ())
+        .map_err(|e| Error::db(format!("creating the schema `{schema}`"), e))
 }
 
 /// Reads a child's stdout and stderr on threads.
@@ -333,10 +341,9 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
             }
             r?;
         }
-        Kind::Postgres { tools, tables } => {
+        Kind::Postgres { tools, tables, toc } => {
             let mut f = std::fs::File::open(&v.file).context(|| format!("could not open {}", v.file.display()))?;
-            let mut cmd = tools.command(&tools.pg_restore, &ctx.url);
-            cmd.args([
+            let mut args: Vec<String> = [
                 "--clean",
                 "--if-exists",
                 "--single-transaction",
@@ -344,14 +351,27 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
                 "--no-owner",
                 "--no-privileges",
                 "--no-password",
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-            let mut child = cmd.spawn().map_err(|e| Error::Tool {
-                message: format!("could not run {}: {e}", tools.pg_restore.display()),
-                hint: "check that pg_restore is installed and executable".into(),
-            })?;
+            ]
+            .map(String::from)
+            .into();
+            // With a schema configured, only that schema is restored (a whole-database
+            // archive included), and the schema itself is kept: its objects are replaced.
+            let _list = match &ctx.url.schema {
+                Some(schema) => {
+                    ensure_schema(ctx, schema).await?;
+                    let list = TempCopy(Some(
+                        std::env::temp_dir().join(format!("cargo-dbm-restore-{}.list", std::process::id())),
+                    ));
+                    let path = list.0.clone().expect("just set");
+                    std::fs::write(&path, postgres::toc_without_schema_entry(&toc, schema))
+                        .context(|| format!("could not write {}", path.display()))?;
+                    args.push(format!("--schema={schema}"));
+                    args.push(format!("--use-list={}", path.display()));
+                    Some(list)
+                }
+                None => None,
+            };
+            let mut child = tools.spawn(&tools.pg_restore, Some(&ctx.url), &args, true)?;
             let stdin = child.stdin.take().expect("piped");
             let (_out_t, err_t) = drain(&mut child);
             let size = f.metadata().map(|m| m.len()).ok();

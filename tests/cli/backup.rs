@@ -647,3 +647,62 @@ fn configuration_sets_the_folder_compression_and_retention() {
 fn which_missing(tool: &str) -> bool {
     Command::new(tool).arg("--version").output().is_err()
 }
+
+#[test]
+fn with_a_schema_only_that_schema_is_backed_up_and_restored() {
+    // Several applications may share one PostgreSQL database, one schema each: a backup
+    // of `tenant` must not carry, nor a restore rewind, anybody else's schema.
+    let env = Env::postgres();
+    let pg = env.pg();
+    let tenant = [("DATABASE_SCHEMA", "tenant")];
+    env.fx.migration(
+        "create accounts",
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        "DROP TABLE account",
+    );
+    env.fx.dbm_env(&["up"], &tenant).ok();
+    pg.psql(
+        "app",
+        "INSERT INTO tenant.account VALUES (1, 'before');
+         CREATE SCHEMA other; CREATE TABLE other.keep (v TEXT); INSERT INTO other.keep VALUES ('before');",
+    );
+    let out = env.fx.dbm_env(&["backup", "--format", "json"], &tenant);
+    out.ok();
+    let file = out.json()["file"].as_str().unwrap().to_string();
+
+    // The archive holds the tenant schema only.
+    let toc = {
+        let mut gz = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&file).unwrap()),
+            &mut gz,
+        )
+        .unwrap();
+        let mut child = Command::new(pg.bin_dir().join("pg_restore"))
+            .arg("--list")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), &gz).unwrap();
+        drop(child.stdin.take());
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    assert!(toc.contains("TABLE tenant account"), "{toc}");
+    assert!(!toc.contains("other"), "another schema was dumped:\n{toc}");
+
+    pg.psql(
+        "app",
+        "UPDATE tenant.account SET name = 'after'; UPDATE other.keep SET v = 'after';
+         CREATE TABLE tenant.late (id INTEGER);",
+    );
+    let out = env.fx.dbm_env(&["restore", &file, "--yes"], &tenant);
+    out.ok().contains("tenant.late");
+    assert_eq!(pg.psql("app", "SELECT name FROM tenant.account"), "before");
+    assert_eq!(
+        pg.psql("app", "SELECT v FROM other.keep"),
+        "after",
+        "another schema was rewound"
+    );
+    assert!(!out.all().contains(PG_PASSWORD));
+}
