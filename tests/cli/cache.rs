@@ -29,22 +29,6 @@ fn backdate(dir: &Path) {
     }
 }
 
-/// A `cargo` that fails every call while the file `gate` exists.
-fn gated_cargo(dir: &Path, gate: &Path) -> String {
-    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let script = dir.join("gated-cargo.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nif [ -e '{}' ]; then echo 'cargo was asked' >&2; exit 99; fi\nexec {real} \"$@\"\n",
-            gate.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    script.to_string_lossy().into_owned()
-}
-
 fn entries(dir: &Path) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
 }
@@ -58,7 +42,7 @@ fn status_answers_from_the_cache_until_a_manifest_changes() {
     let cargo = gated_cargo(aside.path(), &gate);
     let cache = aside.path().join("cache");
     let env = [
-        ("CARGO", cargo.as_str()),
+        ("CARGO", cargo.to_str().unwrap()),
         ("CARGO_DBM_CACHE_DIR", cache.to_str().unwrap()),
     ];
 

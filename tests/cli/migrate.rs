@@ -2,7 +2,7 @@
 //! one test body, two backends (SQLite and a throwaway PostgreSQL cluster).
 
 use crate::dual;
-use crate::support::{Env, Fixture, sql_migration, sql_migration_full};
+use crate::support::{Env, Fixture, no_build_cargo, sql_migration, sql_migration_full};
 
 const USERS_UP: &str = "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
 const USERS_DOWN: &str = "DROP TABLE account";
@@ -164,16 +164,7 @@ dual!(up_to_date_answers_without_compiling, |env| {
     env.fx.migration("create accounts", USERS_UP, USERS_DOWN);
     env.dbm(&["up"]).ok();
     // A cargo that fails any build (metadata still works): nothing may try to compile.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let wrapper = env.fx.path("no-build-cargo.sh");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = build ]; then echo 'build attempted' >&2; exit 99; fi\nexec {cargo} \"$@\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let wrapper = no_build_cargo(env.fx.root());
     let no_build = [("CARGO", wrapper.to_str().unwrap())];
     let out = env.fx.dbm_env(&["up"], &no_build);
     out.ok().contains("up to date");

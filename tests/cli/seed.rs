@@ -3,7 +3,7 @@
 //! transaction. One body, two backends (SQLite and a throwaway PostgreSQL cluster).
 
 use crate::dual;
-use crate::support::Env;
+use crate::support::{Env, no_build_cargo};
 
 const SCHEMA_UP: &str = "CREATE TABLE \"user\" (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, active BOOLEAN NOT NULL DEFAULT TRUE, score DOUBLE PRECISION, born DATE, created_at TIMESTAMP, note TEXT); \
 CREATE TABLE post (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES \"user\"(id), title TEXT NOT NULL, views BIGINT)";
@@ -350,16 +350,7 @@ fn a_files_only_seed_compiles_nothing() {
     let env = Env::sqlite();
     schema(&env);
     write_default(&env);
-    let wrapper = env.fx.path("no-build-cargo.sh");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = build ]; then echo 'build attempted' >&2; exit 99; fi\nexec {cargo} \"$@\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let wrapper = no_build_cargo(env.fx.root());
     let out = env.fx.dbm_env(&["seed"], &[("CARGO", wrapper.to_str().unwrap())]);
     out.ok();
     assert!(!out.all().contains("build attempted"));

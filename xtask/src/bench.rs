@@ -7,6 +7,9 @@
 //! - applying the 1,000 migrations to an empty database: `cargo dbm up` against the migration
 //!   crate's own binary (`target/debug/migration up`), both already built.
 
+#[path = "../../tests/cli/support/migration_file.rs"]
+mod migration_file;
+
 use crate::{cargo, copy_dir, repo, sh};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -200,16 +203,9 @@ fn write_migrations(ws: &Path, n: usize) -> Result<()> {
         let name = format!("m20240101_{:06}_create_t{i}", i + 1);
         std::fs::write(
             src.join(format!("{name}.rs")),
-            format!(
-                r#"use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        manager
+            migration_file::migration_file(
+                &format!(
+                    r#"        manager
             .create_table(
                 Table::create()
                     .table(Alias::new("t{i}"))
@@ -219,13 +215,10 @@ impl MigrationTrait for Migration {{
                     .to_owned(),
             )
             .await
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        manager.drop_table(Table::drop().table(Alias::new("t{i}")).to_owned()).await
-    }}
-}}
 "#
+                ),
+                &format!("        manager.drop_table(Table::drop().table(Alias::new(\"t{i}\")).to_owned()).await\n"),
+                "",
             ),
         )?;
         mods.push_str(&format!("mod {name};\n"));

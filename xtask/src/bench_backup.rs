@@ -130,6 +130,73 @@ fn best(what: &str, make: impl Fn() -> Command) -> Result<(f64, f64)> {
     Ok(best)
 }
 
+impl Row {
+    /// The `best` of what `make` builds, as a row named `what` (`label` is echoed as it runs).
+    fn best(what: &str, label: &str, make: impl Fn() -> Command) -> Result<Row> {
+        let (secs, cpu) = best(label, make)?;
+        Ok(Row {
+            what: what.into(),
+            secs,
+            cpu,
+            bytes: None,
+        })
+    }
+
+    /// The same row, with the size of the file it wrote (measured after the runs).
+    fn file(self, p: &Path) -> Row {
+        Row {
+            bytes: Some(size(p)),
+            ..self
+        }
+    }
+}
+
+/// `cargo dbm` (arguments to add) run in the workspace `ws`, against `url` if given (else
+/// the workspace's own database).
+fn dbm(bin: &Path, ws: &Path, url: Option<&str>) -> Command {
+    let mut c = Command::new(bin);
+    c.arg("dbm");
+    if let Some(url) = url {
+        c.env("DATABASE_URL", url);
+    }
+    c.current_dir(ws);
+    c
+}
+
+/// `cargo dbm backup DIR` with gzip, then with zstd: one row each.
+fn dbm_backups(rows: &mut Vec<Row>, bin: &Path, ws: &Path, url: Option<&str>, dir: &Path) -> Result<()> {
+    for (label, args) in [
+        ("cargo dbm backup", vec![]),
+        ("cargo dbm backup --compression zstd", vec!["--compression", "zstd"]),
+    ] {
+        let row = Row::best(label, label, || {
+            let mut c = dbm(bin, ws, url);
+            c.arg("backup").arg(dir).args(&args);
+            c
+        })?;
+        rows.push(row.file(&newest_backup(dir)?));
+    }
+    Ok(())
+}
+
+/// `cargo dbm restore --yes` of the gzip backup (name ending in `ext`) that `dbm_backups`
+/// wrote to `dir`, as a row named `what`.
+fn dbm_restore(what: &str, bin: &Path, ws: &Path, url: Option<&str>, dir: &Path, ext: &str) -> Result<Row> {
+    let ours = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(ext) && !n.contains("before-restore")
+        })
+        .context("no gzip backup")?;
+    Row::best(what, "cargo dbm restore --yes", || {
+        let mut c = dbm(bin, ws, url);
+        c.arg("restore").arg(&ours).args(["--yes", "--dir"]).arg(dir);
+        c
+    })
+}
+
 fn bash(line: &str) -> Command {
     let mut c = Command::new("bash");
     c.args(["-c", &format!("set -euo pipefail; {line}")]);
@@ -222,78 +289,44 @@ PRAGMA wal_checkpoint(TRUNCATE);"
     let mut rows = Vec::new();
     let copy = work.join("copy.db");
     let gz = work.join("copy.db.gz");
-    let (secs, cpu) = best("sqlite3 db \".backup copy\" && gzip copy", || {
-        let _ = std::fs::remove_file(&gz);
-        bash(&format!(
-            "sqlite3 {} \".backup {}\" && gzip {}",
-            db.display(),
-            copy.display(),
-            copy.display()
-        ))
-    })?;
-    rows.push(Row {
-        what: "sqlite3 .backup && gzip".into(),
-        secs,
-        cpu,
-        bytes: Some(size(&gz)),
-    });
+    let row = Row::best(
+        "sqlite3 .backup && gzip",
+        "sqlite3 db \".backup copy\" && gzip copy",
+        || {
+            let _ = std::fs::remove_file(&gz);
+            bash(&format!(
+                "sqlite3 {} \".backup {}\" && gzip {}",
+                db.display(),
+                copy.display(),
+                copy.display()
+            ))
+        },
+    )?;
+    rows.push(row.file(&gz));
     let dir = work.join("dbm");
-    for (label, args) in [
-        ("cargo dbm backup", vec![]),
-        ("cargo dbm backup --compression zstd", vec!["--compression", "zstd"]),
-    ] {
-        let (secs, cpu) = best(label, || {
-            let mut c = Command::new(bin);
-            c.arg("dbm").arg("backup").arg(&dir).args(&args).current_dir(ws);
-            c
-        })?;
-        rows.push(Row {
-            what: label.into(),
-            secs,
-            cpu,
-            bytes: Some(size(&newest_backup(&dir)?)),
-        });
-    }
+    dbm_backups(&mut rows, bin, ws, None, &dir)?;
     // Restore: gunzip + copy into place, against cargo dbm restore (gzip file).
     let target = work.join("restored.db");
-    let (secs, cpu) = best("gunzip -k copy.db.gz && cp copy.db db", || {
-        bash(&format!(
-            "gunzip -k -f {} && cp {} {}",
-            gz.display(),
-            copy.display(),
-            target.display()
-        ))
-    })?;
-    rows.push(Row {
-        what: "gunzip + cp".into(),
-        secs,
-        cpu,
-        bytes: None,
-    });
-    let ours = std::fs::read_dir(&dir)?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            let n = p.to_string_lossy();
-            n.ends_with(".db.gz") && !n.contains("before-restore")
-        })
-        .context("no gzip backup")?;
-    let (secs, cpu) = best("cargo dbm restore --yes", || {
-        let mut c = Command::new(bin);
-        c.arg("dbm")
-            .arg("restore")
-            .arg(&ours)
-            .args(["--yes", "--dir"])
-            .arg(&dir)
-            .current_dir(ws);
-        c
-    })?;
-    rows.push(Row {
-        what: "cargo dbm restore (verify + safety backup + swap)".into(),
-        secs,
-        cpu,
-        bytes: None,
-    });
+    rows.push(Row::best(
+        "gunzip + cp",
+        "gunzip -k copy.db.gz && cp copy.db db",
+        || {
+            bash(&format!(
+                "gunzip -k -f {} && cp {} {}",
+                gz.display(),
+                copy.display(),
+                target.display()
+            ))
+        },
+    )?);
+    rows.push(dbm_restore(
+        "cargo dbm restore (verify + safety backup + swap)",
+        bin,
+        ws,
+        None,
+        &dir,
+        ".db.gz",
+    )?);
     table(
         &format!("SQLite, {:.0} MB database", mb(data)),
         data,
@@ -427,17 +460,12 @@ CREATE INDEX event_account ON event(account_id);"
     let url = pg.url("app");
     let dump = work.join("app.dump");
     let mut rows = Vec::new();
-    let (secs, cpu) = best("pg_dump -Fc", || {
+    let row = Row::best("pg_dump -Fc", "pg_dump -Fc", || {
         let mut c = Command::new(pg.bin.join("pg_dump"));
         c.args(["-Fc", "-f"]).arg(&dump).arg(format!("--dbname={url}"));
         c
     })?;
-    rows.push(Row {
-        what: "pg_dump -Fc".into(),
-        secs,
-        cpu,
-        bytes: Some(size(&dump)),
-    });
+    rows.push(row.file(&dump));
     // The data as dumped, uncompressed, for MB/s.
     let raw = work.join("raw.dump");
     let mut c = Command::new(pg.bin.join("pg_dump"));
@@ -446,64 +474,22 @@ CREATE INDEX event_account ON event(account_id);"
     let data = size(&raw);
     let _ = std::fs::remove_file(&raw);
     let dir = work.join("dbm");
-    for (label, args) in [
-        ("cargo dbm backup", vec![]),
-        ("cargo dbm backup --compression zstd", vec!["--compression", "zstd"]),
-    ] {
-        let (secs, cpu) = best(label, || {
-            let mut c = Command::new(bin);
-            c.arg("dbm")
-                .arg("backup")
-                .arg(&dir)
-                .args(&args)
-                .env("DATABASE_URL", &url)
-                .current_dir(ws);
-            c
-        })?;
-        rows.push(Row {
-            what: label.into(),
-            secs,
-            cpu,
-            bytes: Some(size(&newest_backup(&dir)?)),
-        });
-    }
-    let (secs, cpu) = best("pg_restore --clean --if-exists --single-transaction", || {
+    dbm_backups(&mut rows, bin, ws, Some(&url), &dir)?;
+    let pg_restore = "pg_restore --clean --if-exists --single-transaction";
+    rows.push(Row::best(pg_restore, pg_restore, || {
         let mut c = Command::new(pg.bin.join("pg_restore"));
         c.args(["--clean", "--if-exists", "--single-transaction", "-d", &url])
             .arg(&dump);
         c
-    })?;
-    rows.push(Row {
-        what: "pg_restore --clean --if-exists --single-transaction".into(),
-        secs,
-        cpu,
-        bytes: None,
-    });
-    let ours = std::fs::read_dir(&dir)?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            let n = p.to_string_lossy();
-            n.ends_with(".dump.gz") && !n.contains("before-restore")
-        })
-        .context("no gzip backup")?;
-    let (secs, cpu) = best("cargo dbm restore --yes", || {
-        let mut c = Command::new(bin);
-        c.arg("dbm")
-            .arg("restore")
-            .arg(&ours)
-            .args(["--yes", "--dir"])
-            .arg(&dir)
-            .env("DATABASE_URL", &url)
-            .current_dir(ws);
-        c
-    })?;
-    rows.push(Row {
-        what: "cargo dbm restore (verify + safety backup + pg_restore)".into(),
-        secs,
-        cpu,
-        bytes: None,
-    });
+    })?);
+    rows.push(dbm_restore(
+        "cargo dbm restore (verify + safety backup + pg_restore)",
+        bin,
+        ws,
+        Some(&url),
+        &dir,
+        ".dump.gz",
+    )?);
     table(
         &format!(
             "PostgreSQL {}, {:.0} MB dump (`pg_dump -Fc -Z0` alone: {:.2} s)",

@@ -9,7 +9,6 @@
 //!
 //! Prints a table and writes it to `docs/benchmarks.md` under `## Seeding`.
 
-#[allow(dead_code, unused_imports)]
 #[path = "../../tests/cli/support/pg.rs"]
 mod pg;
 

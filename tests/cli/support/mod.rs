@@ -3,6 +3,7 @@
 //! own catalog. All fixtures share one target directory, so sea-orm compiles once.
 #![allow(dead_code)]
 
+pub mod migration_file;
 pub mod pg;
 
 use std::path::{Path, PathBuf};
@@ -69,8 +70,8 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cargo-dbm"))
 }
 
-/// Runs `cargo-dbm dbm ARGS` (as cargo invokes it) in `dir`, with a clean environment.
-pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// `cargo-dbm dbm ARGS` (as cargo invokes it) in `dir`, with a clean environment plus `env`.
+pub fn command_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(bin());
     cmd.arg("dbm").args(args).current_dir(dir);
     cmd.env("CARGO_TARGET_DIR", shared_target())
@@ -88,7 +89,12 @@ pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run cargo-dbm");
+    cmd
+}
+
+/// Runs `cargo-dbm dbm ARGS` (as cargo invokes it) in `dir`, with a clean environment.
+pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = command_in(dir, args, env).output().expect("run cargo-dbm");
     Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -112,6 +118,37 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&src, &dst).unwrap();
         }
     }
+}
+
+/// Writes an executable shell script `dir/name` that runs `guard` (which may exit early)
+/// and otherwise hands its arguments to the real cargo. Returns the script's path.
+fn cargo_wrapper(dir: &Path, name: &str, guard: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let script = dir.join(name);
+    std::fs::write(&script, format!("#!/bin/sh\n{guard}\nexec {cargo} \"$@\"\n")).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    script
+}
+
+/// A `cargo` that fails any build (`build attempted`, exit 99); metadata still works.
+pub fn no_build_cargo(dir: &Path) -> PathBuf {
+    cargo_wrapper(
+        dir,
+        "no-build-cargo.sh",
+        "if [ \"$1\" = build ]; then echo 'build attempted' >&2; exit 99; fi",
+    )
+}
+
+/// A `cargo` that fails every call (`cargo was asked`, exit 99) while the file `gate` exists.
+pub fn gated_cargo(dir: &Path, gate: &Path) -> PathBuf {
+    cargo_wrapper(
+        dir,
+        "gated-cargo.sh",
+        &format!(
+            "if [ -e '{}' ]; then echo 'cargo was asked' >&2; exit 99; fi",
+            gate.display()
+        ),
+    )
 }
 
 /// A copy of `example/` in a temp dir.
@@ -162,15 +199,19 @@ impl Fixture {
         std::fs::write(p, content).unwrap();
     }
 
+    /// `env` as string slices.
+    pub fn env_pairs(&self) -> Vec<(&str, &str)> {
+        self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+
     /// Runs `cargo dbm ARGS` in the workspace root.
     pub fn dbm(&self, args: &[&str]) -> Output {
-        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        run_in(self.root(), args, &env)
+        run_in(self.root(), args, &self.env_pairs())
     }
 
     /// Runs `cargo dbm ARGS` with extra environment variables.
     pub fn dbm_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let mut env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut env = self.env_pairs();
         env.extend_from_slice(extra);
         run_in(self.root(), args, &env)
     }
@@ -228,29 +269,11 @@ pub fn sql_migration_full(up: &str, after_up: &str, down: &str, extra_impl: &str
             .map(|s| format!("        db.execute_unprepared({s:?}).await?;\n"))
             .collect::<String>()
     };
-    format!(
-        r#"use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        let db = manager.get_connection();
-{}{}        Ok(())
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        let db = manager.get_connection();
-{}        Ok(())
-    }}
-{}}}
-"#,
-        body(up),
-        after_up,
-        body(down),
-        extra_impl
+    let db = "        let db = manager.get_connection();\n";
+    migration_file::migration_file(
+        &format!("{db}{}{after_up}        Ok(())\n", body(up)),
+        &format!("{db}{}        Ok(())\n", body(down)),
+        extra_impl,
     )
 }
 
@@ -401,22 +424,7 @@ impl Env {
 
     /// Starts `cargo dbm ARGS` without waiting.
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        let mut cmd = Command::new(bin());
-        cmd.arg("dbm").args(args).current_dir(self.fx.root());
-        cmd.env("CARGO_TARGET_DIR", shared_target())
-            .env("CARGO_PROFILE_DEV_DEBUG", "0")
-            // The tests' own cache, not the user's (`~/.cache/cargo-dbm`).
-            .env(
-                "CARGO_DBM_CACHE_DIR",
-                shared_target().parent().unwrap().join("dbm-cache"),
-            )
-            .env_remove("CARGO_DBM_NO_CACHE")
-            .env_remove("DATABASE_URL")
-            .env_remove("DATABASE_SCHEMA")
-            .env("NO_COLOR", "1");
-        for (k, v) in &self.fx.env {
-            cmd.env(k, v);
-        }
+        let mut cmd = command_in(self.fx.root(), args, &self.fx.env_pairs());
         cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         cmd.spawn().expect("spawn cargo-dbm")
