@@ -71,6 +71,13 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The rows to insert, when known before reading streamed CSV files.
+    pub fn known_rows(&self) -> Option<u64> {
+        self.parts
+            .iter()
+            .try_fold(0u64, |n, p| p.stream.is_none().then(|| n + p.table.rows.len() as u64))
+    }
+
     /// Reads the rows of streamed CSV parts now (the runner needs them all up front).
     pub fn materialize(&mut self, engine: Engine) -> Result<()> {
         for part in &mut self.parts {
@@ -164,9 +171,16 @@ fn produce(
 
 /// Inserts one part through `sink`; a streamed part is parsed on another thread while
 /// the previous chunk is being inserted. Returns the rows inserted.
-pub async fn load_part<S: exec::Sink>(sink: &mut S, part: &Part, engine: Engine) -> Result<usize> {
+/// `progress` counts the rows inserted.
+pub async fn load_part<S: exec::Sink>(
+    sink: &mut S,
+    part: &Part,
+    engine: Engine,
+    progress: &indicatif::ProgressBar,
+) -> Result<usize> {
     let Some(cols) = &part.stream else {
         exec::load(sink, &part.table).await.map_err(|f| row_error(part, f))?;
+        progress.inc(part.table.rows.len() as u64);
         return Ok(part.table.rows.len());
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ValChunk>>(2);
@@ -202,6 +216,7 @@ pub async fn load_part<S: exec::Sink>(sink: &mut S, part: &Part, engine: Engine)
             break;
         }
         n += piece.table.rows.len();
+        progress.inc(piece.table.rows.len() as u64);
     }
     drop(rx);
     let _ = producer.join();
@@ -527,7 +542,12 @@ pub fn row_error(part: &Part, failure: exec::Failure) -> Error {
 }
 
 /// Runs the plan in one transaction through sea-orm (SQLite; PostgreSQL without COPY).
-pub async fn run_insert(db: &sea_orm::DatabaseConnection, plan: &Plan, engine: Engine) -> Result<Vec<usize>> {
+pub async fn run_insert(
+    db: &sea_orm::DatabaseConnection,
+    plan: &Plan,
+    engine: Engine,
+    progress: &indicatif::ProgressBar,
+) -> Result<Vec<usize>> {
     use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
     let txn = db
         .begin()
@@ -550,7 +570,7 @@ pub async fn run_insert(db: &sea_orm::DatabaseConnection, plan: &Plan, engine: E
     let mut sink = exec::InsertSink::new(&txn);
     let mut counts = Vec::with_capacity(plan.parts.len());
     for part in &plan.parts {
-        counts.push(load_part(&mut sink, part, engine).await?);
+        counts.push(load_part(&mut sink, part, engine, progress).await?);
     }
     for sql in &plan.after {
         txn.execute_unprepared(sql)

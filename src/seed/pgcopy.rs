@@ -125,7 +125,7 @@ impl Sink for CopySink<'_> {
 }
 
 /// Runs the plan in one transaction on the pool's connection, with COPY.
-pub async fn run(pool: &sqlx::PgPool, plan: &Plan) -> Result<Vec<usize>> {
+pub async fn run(pool: &sqlx::PgPool, plan: &Plan, progress: &indicatif::ProgressBar) -> Result<Vec<usize>> {
     let mut tx: sqlx::Transaction<'static, Postgres> = pool
         .begin()
         .await
@@ -148,6 +148,7 @@ pub async fn run(pool: &sqlx::PgPool, plan: &Plan) -> Result<Vec<usize>> {
         for part in &plan.parts {
             if part.table.columns.is_empty() {
                 counts.push(part.table.rows.len());
+                progress.inc(part.table.rows.len() as u64);
                 let sql = format!("INSERT INTO {} DEFAULT VALUES", exec::quote_ident(&part.table.name));
                 for _ in &part.table.rows {
                     sink.exec(&sql)
@@ -156,7 +157,7 @@ pub async fn run(pool: &sqlx::PgPool, plan: &Plan) -> Result<Vec<usize>> {
                 }
                 continue;
             }
-            counts.push(super::load_part(&mut sink, part, crate::config::Engine::Postgres).await?);
+            counts.push(super::load_part(&mut sink, part, crate::config::Engine::Postgres, progress).await?);
         }
     }
     for sql in &plan.after {
