@@ -19,6 +19,37 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+/// Feeds `input` to a runner's stdin while reading its stdout as JSON lines, one event
+/// each; any other line (the user's code printing) is passed on. Returns the exit status.
+pub(crate) async fn converse<E: serde::de::DeserializeOwned>(
+    child: &mut tokio::process::Child,
+    input: String,
+    what: &str,
+    shell: &Shell,
+    mut on_event: impl FnMut(E),
+) -> Result<std::process::ExitStatus> {
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // Written while the events are read, so that a large input cannot deadlock.
+    let writer = tokio::spawn(async move {
+        let _ = stdin.write_all(input.as_bytes()).await;
+        drop(stdin);
+    });
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(line) = lines
+        .next_line()
+        .await
+        .map_err(|e| Error::io(format!("could not read the output of {what}"), e))?
+    {
+        match serde_json::from_str::<E>(&line) {
+            Ok(event) => on_event(event),
+            Err(_) => shell.line(&line),
+        }
+    }
+    let _ = writer.await;
+    child.wait().await.map_err(|e| Error::io(what.to_string(), e))
+}
+
 /// A built runner binary.
 #[derive(Debug, Clone)]
 pub struct Runner {
@@ -142,7 +173,6 @@ impl Runner {
             .command(url)
             .spawn()
             .map_err(|e| Error::io("could not start the migration runner", e))?;
-        let mut stdin = child.stdin.take().expect("piped stdin");
         let mut input = String::new();
         for s in steps {
             input.push_str(&format!(
@@ -152,12 +182,6 @@ impl Runner {
                 s.checksum.as_deref().unwrap_or("")
             ));
         }
-        // Write the plan concurrently with reading events, so a large plan cannot deadlock.
-        let writer = tokio::spawn(async move {
-            let _ = stdin.write_all(input.as_bytes()).await;
-            drop(stdin);
-        });
-
         let bar = (shell.is_tty() && steps.len() > 1 && !shell.quiet).then(|| {
             let verb = if steps[0].direction == Direction::Up {
                 "Applying"
@@ -172,21 +196,14 @@ impl Runner {
             bar
         });
 
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
         let mut done = Vec::new();
         let mut failure = None;
-        while let Some(line) = lines
-            .next_line()
-            .await
-            .map_err(|e| Error::io("could not read the runner's output", e))?
-        {
-            let Ok(event) = serde_json::from_str::<Event>(&line) else {
-                // Anything else the user's code printed to stdout is passed on.
-                shell.line(&line);
-                continue;
-            };
-            match event {
+        let status = converse(
+            &mut child,
+            input,
+            "the migration runner",
+            shell,
+            |event: Event| match event {
                 Event::Start { version } => {
                     if let Some(b) = &bar {
                         b.set_message(version);
@@ -231,10 +248,9 @@ impl Runner {
                 }
                 Event::Fatal { message } => failure = Some(fatal(url, &message)),
                 Event::Migration { .. } => {}
-            }
-        }
-        let _ = writer.await;
-        let status = child.wait().await.map_err(|e| Error::io("the migration runner", e))?;
+            },
+        )
+        .await?;
         if let Some(b) = bar {
             b.finish_and_clear();
             for d in &done {

@@ -12,7 +12,6 @@ use crate::templates;
 use crate::workspace::MigrationCrate;
 use serde::Deserialize;
 use std::path::Path;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Writes the seed sources of the runner: the shared executor, the seed mode, and the
 /// dispatch to the migration crate's `seeds::<profile>` functions found in its source.
@@ -113,25 +112,10 @@ impl Runner {
         let mut child = cmd
             .spawn()
             .map_err(|e| Error::io("could not start the seed runner", e))?;
-        let mut stdin = child.stdin.take().expect("piped stdin");
         let input = wire(plan, url.engine);
-        let writer = tokio::spawn(async move {
-            let _ = stdin.write_all(input.as_bytes()).await;
-            drop(stdin);
-        });
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
         let mut failure = None;
         let mut seeded = false;
-        while let Some(line) = lines
-            .next_line()
-            .await
-            .map_err(|e| Error::io("could not read the runner's output", e))?
-        {
-            let Ok(event) = serde_json::from_str::<Event>(&line) else {
-                shell.line(&line);
-                continue;
-            };
+        let status = super::converse(&mut child, input, "the seed runner", shell, |event: Event| {
             match event {
                 Event::Seeded => seeded = true,
                 Event::SeedFailed { part, row, message } => {
@@ -157,9 +141,8 @@ impl Runner {
                 }
                 Event::Fatal { message } => failure = Some(super::fatal(url, &message)),
             }
-        }
-        let _ = writer.await;
-        let status = child.wait().await.map_err(|e| Error::io("the seed runner", e))?;
+        })
+        .await?;
         if let Some(f) = failure {
             return Err(f);
         }

@@ -183,3 +183,79 @@ dual!(autogenerate_writes_what_the_entities_need, |env| {
     assert_eq!(env.query("SELECT name FROM \"user\""), [["Ada"]]);
     env.dbm(&["verify"]).ok();
 });
+
+const FEELING: &str = r#"use sea_orm::entity::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "mood")]
+pub enum Mood {
+    #[sea_orm(string_value = "happy")]
+    Happy,
+    #[sea_orm(string_value = "sad")]
+    Sad,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "feeling")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub mood: Mood,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+"#;
+
+#[test]
+fn postgres_enums_are_created_extended_and_dropped() {
+    let env = Env::postgres();
+    let labels = |env: &Env| {
+        env.query(
+            "SELECT e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
+             WHERE t.typname = 'mood' ORDER BY e.enumsortorder",
+        )
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect::<Vec<_>>()
+    };
+    env.fx.write("entity/src/feeling.rs", FEELING);
+    env.fx
+        .write("entity/src/lib.rs", "pub mod feeling;\npub mod post;\npub mod user;\n");
+    let first = autogen(&env, "initial schema");
+    let text = std::fs::read_to_string(first["created"]["file"].as_str().unwrap()).unwrap();
+    assert!(text.contains(".create_type("), "{text}");
+    env.dbm(&["up"]).ok();
+    assert_eq!(labels(&env), ["happy", "sad"]);
+    assert_eq!(
+        env.query("SELECT udt_name::text FROM information_schema.columns WHERE table_name = 'feeling' AND column_name = 'mood'"),
+        [["mood"]]
+    );
+    env.exec("INSERT INTO feeling (id, mood) VALUES (1, 'sad')");
+    assert!(autogen(&env, "nothing")["created"].is_null());
+
+    // A new value: the type is extended in place, the row keeps its value.
+    let more = FEELING.replace(
+        "    Sad,\n}",
+        "    Sad,\n    #[sea_orm(string_value = \"calm\")]\n    Calm,\n}",
+    );
+    env.fx.write("entity/src/feeling.rs", &more);
+    let second = autogen(&env, "calm mood");
+    let text = std::fs::read_to_string(second["created"]["file"].as_str().unwrap()).unwrap();
+    assert!(text.contains("calm"), "{text}");
+    env.dbm(&["up"]).ok();
+    assert_eq!(labels(&env), ["happy", "sad", "calm"]);
+    env.exec("INSERT INTO feeling (id, mood) VALUES (2, 'calm')");
+    assert!(autogen(&env, "nothing again")["created"].is_null());
+    env.dbm(&["check"]).ok();
+
+    // The entity goes away: its table and then its type are dropped.
+    env.fx.write("entity/src/lib.rs", "pub mod post;\npub mod user;\n");
+    std::fs::remove_file(env.fx.path("entity/src/feeling.rs")).unwrap();
+    autogen(&env, "drop feelings");
+    env.dbm(&["up"]).ok();
+    assert!(labels(&env).is_empty());
+    assert!(!env.tables().contains(&"feeling".to_string()));
+}
