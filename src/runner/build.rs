@@ -31,8 +31,34 @@ const CARGO_NOISE: &[&str] = &[
 ];
 
 /// The cargo to run: `$CARGO` (set when invoked as `cargo dbm`), else `cargo`.
+///
+/// Without the variables cargo sets for a crate it runs (`CARGO_PKG_NAME`,
+/// `CARGO_MANIFEST_DIR`, …), present when `cargo dbm` is started from `cargo run`, a test or
+/// a build script: build scripts such as ring's declare `rerun-if-env-changed` on some of
+/// them, so inheriting them would rebuild the whole sea-orm stack whenever the caller
+/// changes.
 pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if is_crate_variable(key) {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Whether cargo sets `key` for a crate or build script it runs (never for a user's shell).
+fn is_crate_variable(key: &str) -> bool {
+    const PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CFG_", "CARGO_BIN_EXE_"];
+    const NAMES: &[&str] = &[
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "OUT_DIR",
+    ];
+    PREFIXES.iter().any(|p| key.starts_with(p)) || NAMES.contains(&key)
 }
 
 /// Generates the runner for this workspace and builds it.
@@ -336,6 +362,29 @@ fn compile(dir: &Path, runner: &str, target_dir: &Path, estimate: usize, shell: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_cargo_sets_for_a_crate_are_not_passed_on() {
+        for k in [
+            "CARGO_PKG_NAME",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_CFG_TARGET_OS",
+            "OUT_DIR",
+            "CARGO_BIN_EXE_x",
+        ] {
+            assert!(is_crate_variable(k), "{k}");
+        }
+        for k in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "RUSTFLAGS",
+            "CARGO_PROFILE_DEV_DEBUG",
+            "PATH",
+        ] {
+            assert!(!is_crate_variable(k), "{k}");
+        }
+    }
 
     #[test]
     fn the_runner_inherits_patches_profiles_and_the_resolver() {

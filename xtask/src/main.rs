@@ -31,8 +31,26 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// cargo, without the variables `cargo run` set for this xtask (`CARGO_PKG_NAME`,
+/// `CARGO_MANIFEST_DIR`, …): some build scripts (ring's) rerun when they change, which would
+/// rebuild the sea-orm stack whenever a build alternates between the xtask and a shell.
 pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in std::env::vars() {
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_BIN_",
+            "CARGO_CRATE_",
+            "CARGO_PRIMARY_",
+        ]
+        .iter()
+        .any(|p| key.starts_with(p))
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
 }
 
 /// Runs a command, echoing it, failing on a non-zero exit.
