@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -72,7 +73,7 @@ impl Stamp {
 }
 
 /// The file holding the entry for `key` in the cache `kind` (e.g. `workspace`).
-fn entry_path(kind: &str, key: &[&str]) -> Option<PathBuf> {
+fn entry_path(dir: &Path, kind: &str, key: &[&str]) -> PathBuf {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
     for part in key {
@@ -81,7 +82,7 @@ fn entry_path(kind: &str, key: &[&str]) -> Option<PathBuf> {
     }
     let digest = h.finalize();
     let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    Some(dir()?.join(kind).join(format!("{name}.json")))
+    dir.join(kind).join(format!("{name}.json"))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -92,7 +93,11 @@ struct Entry<T> {
 
 /// The cached value for `key`, if every file it was computed from is unchanged.
 pub fn get<T: DeserializeOwned>(kind: &str, key: &[&str]) -> Option<T> {
-    let path = entry_path(kind, key)?;
+    get_in(&dir()?, kind, key)
+}
+
+fn get_in<T: DeserializeOwned>(dir: &Path, kind: &str, key: &[&str]) -> Option<T> {
+    let path = entry_path(dir, kind, key);
     let bytes = std::fs::read(path).ok()?;
     let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
     entry.stamps.iter().all(Stamp::fresh).then_some(entry.value)
@@ -102,24 +107,41 @@ pub fn get<T: DeserializeOwned>(kind: &str, key: &[&str]) -> Option<T> {
 /// the computation began), unless one of them changed later than a second before `started`:
 /// such a file may have changed during the computation, or may change again unnoticed.
 pub fn put<T: Serialize>(kind: &str, key: &[&str], stamps: Vec<Stamp>, started: SystemTime, value: &T) {
+    if let Some(dir) = dir() {
+        put_in(&dir, kind, key, stamps, started, value);
+    }
+}
+
+fn put_in<T: Serialize>(dir: &Path, kind: &str, key: &[&str], stamps: Vec<Stamp>, started: SystemTime, value: &T) {
     if stamps.iter().any(|s| s.racy(started)) {
         return;
     }
-    let Some(path) = entry_path(kind, key) else { return };
+    let path = entry_path(dir, kind, key);
     let entry = Entry { stamps, value };
     let Ok(json) = serde_json::to_vec(&entry) else { return };
-    let Some(parent) = path.parent() else { return };
-    if std::fs::create_dir_all(parent).is_err() {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    // Owner-only: `[workspace.metadata.dbm]` may hold a database URL with its password.
+    if std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(parent)
+        .is_err()
+    {
         return;
     }
     // Written under a unique name then renamed: a concurrent reader sees the old entry or
     // the new one, never half of one.
-    let tmp = parent.join(format!(
-        ".{}.{}",
-        std::process::id(),
-        path.file_name().unwrap().to_string_lossy()
-    ));
-    if std::fs::write(&tmp, json).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+    let tmp = parent.join(format!(".{}.{}", std::process::id(), name.to_string_lossy()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &json));
+    if written.is_err() || std::fs::rename(&tmp, &path).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }
@@ -150,5 +172,32 @@ mod tests {
         assert!(missing.fresh() && missing.meta.is_none());
         std::fs::write(dir.path().join("nope"), "").unwrap();
         assert!(!missing.fresh(), "a file that appears invalidates");
+    }
+
+    #[test]
+    fn entries_are_owner_only_and_unused_once_a_file_changes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("Cargo.toml");
+        std::fs::write(&f, "[workspace]").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let cache = dir.path().join("cache");
+        let value = "value".to_string();
+        put_in(&cache, "test", &["k"], vec![Stamp::of(&f)], SystemTime::now(), &value);
+        assert_eq!(get_in::<String>(&cache, "test", &["k"]).as_deref(), Some("value"));
+        assert_eq!(get_in::<String>(&cache, "test", &["other"]), None);
+        let entry = std::fs::read_dir(cache.join("test")).unwrap().next().unwrap().unwrap();
+        assert_eq!(entry.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+        std::fs::write(&f, "[workspace]\n").unwrap();
+        assert_eq!(get_in::<String>(&cache, "test", &["k"]), None, "the file changed");
+        // A racy file (modified just now) is not cached at all.
+        put_in(&cache, "test", &["k2"], vec![Stamp::of(&f)], SystemTime::now(), &value);
+        assert_eq!(get_in::<String>(&cache, "test", &["k2"]), None);
     }
 }
