@@ -197,9 +197,9 @@ pub fn metadata(manifest_path: Option<&Path>) -> Result<Metadata> {
     Ok(meta)
 }
 
-/// The files whose change can change `cargo metadata --no-deps`: the manifests, the folders
-/// that glob members are found in, every `Cargo.toml` and cargo configuration file from the
-/// current directory up.
+/// The files whose change can change `cargo metadata --no-deps`: the manifests, each
+/// member's `src` folder (where targets are discovered), the folders that glob members are
+/// found in, every `Cargo.toml` and cargo configuration file from the current directory up.
 fn metadata_inputs(meta: &Metadata, manifest_path: Option<&Path>) -> Vec<PathBuf> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let root = meta.workspace_root.as_std_path();
@@ -207,6 +207,10 @@ fn metadata_inputs(meta: &Metadata, manifest_path: Option<&Path>) -> Vec<PathBuf
     for p in meta.workspace_packages() {
         let manifest = p.manifest_path.as_std_path();
         files.push(manifest.to_path_buf());
+        // Targets are discovered from the files in `src` (a new `lib.rs` makes a library).
+        if let Some(dir) = manifest.parent() {
+            files.push(dir.join("src"));
+        }
         if let Some(parent) = manifest.parent().and_then(Path::parent)
             && parent.starts_with(root)
             && parent != root

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 const UP: &str = "CREATE TABLE accounts (id INTEGER PRIMARY KEY)";
 const DOWN: &str = "DROP TABLE accounts";
 
-/// Sets every file's modification time an hour back, as a workspace untouched for a while.
+/// Sets the modification time of every file and folder an hour back, as a workspace
+/// untouched for a while.
 fn backdate(dir: &Path) {
     let old = SystemTime::now() - Duration::from_secs(3600);
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -27,6 +28,8 @@ fn backdate(dir: &Path) {
                 .unwrap();
         }
     }
+    // After its entries: setting their times does not touch the folder's, but be sure.
+    std::fs::File::open(dir).unwrap().set_modified(old).unwrap();
 }
 
 fn entries(dir: &Path) -> usize {
@@ -72,8 +75,17 @@ fn status_answers_from_the_cache_until_a_manifest_changes() {
     fx.write(".cargo/config.toml", "[build]\ntarget-dir = \"elsewhere\"\n");
     fx.dbm_env(&["status"], &env).expect_code(5).contains("cargo was asked");
 
-    // CARGO_DBM_NO_CACHE=1 always asks cargo.
+    // And a file added to a member's `src` (a new `lib.rs` would be a new target).
     std::fs::remove_file(fx.path(".cargo/config.toml")).unwrap();
+    std::fs::remove_file(&gate).unwrap();
+    backdate(fx.root());
+    fx.dbm_env(&["status"], &env).expect_code(3);
+    std::fs::write(&gate, "").unwrap();
+    fx.dbm_env(&["status"], &env).expect_code(3);
+    fx.write("entity/src/extra.rs", "");
+    fx.dbm_env(&["status"], &env).expect_code(5).contains("cargo was asked");
+
+    // CARGO_DBM_NO_CACHE=1 always asks cargo.
     std::fs::remove_file(&gate).unwrap();
     backdate(fx.root());
     fx.dbm_env(&["status"], &env).expect_code(3);
