@@ -246,10 +246,10 @@ pub fn resolve_url(flag: Option<&str>, root: &Path, config: &DbmConfig, default_
     if let Some(u) = flag {
         return DbUrl::parse(u, root, UrlSource::CommandLine);
     }
-    if let Ok(u) = std::env::var("DATABASE_URL") {
-        if !u.trim().is_empty() {
-            return DbUrl::parse(&u, root, UrlSource::Environment);
-        }
+    if let Ok(u) = std::env::var("DATABASE_URL")
+        && !u.trim().is_empty()
+    {
+        return DbUrl::parse(&u, root, UrlSource::Environment);
     }
     if let Some(u) = dotenv_value(root, "DATABASE_URL")? {
         return DbUrl::parse(&u, root, UrlSource::DotEnv);

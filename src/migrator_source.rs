@@ -246,7 +246,7 @@ impl Layout {
             }
         }
         let mut s = text.to_string();
-        edits.sort_by(|a, b| b.0.cmp(&a.0));
+        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
         for (at, ins) in edits {
             s.insert_str(at, &ins);
         }
@@ -274,13 +274,12 @@ fn parse_lib(lib: &Path, text: &str) -> Result<Parsed> {
         match item {
             Item::Mod(m) if m.content.is_none() => {
                 let path_attr = m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| {
-                    if let syn::Meta::NameValue(nv) = &a.meta {
-                        if let Expr::Lit(syn::ExprLit {
+                    if let syn::Meta::NameValue(nv) = &a.meta
+                        && let Expr::Lit(syn::ExprLit {
                             lit: syn::Lit::Str(s), ..
                         }) = &nv.value
-                        {
-                            return Some(s.value());
-                        }
+                    {
+                        return Some(s.value());
                     }
                     None
                 });
@@ -302,15 +301,14 @@ fn parse_lib(lib: &Path, text: &str) -> Result<Parsed> {
         }
     }
     let imp = found_impl.ok_or_else(|| err("no `impl MigratorTrait for ...` found".into()))?;
-    if let syn::Type::Path(tp) = &*imp.self_ty {
-        if let Some(seg) = tp.path.segments.last() {
-            if let Some(line) = file.items.iter().find_map(|i| match i {
-                Item::Struct(s) if s.ident == seg.ident => Some(s.span().start().line),
-                _ => None,
-            }) {
-                migrator_line = line;
-            }
-        }
+    if let syn::Type::Path(tp) = &*imp.self_ty
+        && let Some(seg) = tp.path.segments.last()
+        && let Some(line) = file.items.iter().find_map(|i| match i {
+            Item::Struct(s) if s.ident == seg.ident => Some(s.span().start().line),
+            _ => None,
+        })
+    {
+        migrator_line = line;
     }
 
     let mut table_name = None;
@@ -347,7 +345,7 @@ fn parse_lib(lib: &Path, text: &str) -> Result<Parsed> {
         };
         modules.push((module, file));
     }
-    let vec_last = elems.pairs().last().map(|p| match p.punct() {
+    let vec_last = elems.pairs().next_back().map(|p| match p.punct() {
         Some(comma) => comma.span.end(),
         None => p.value().span().end(),
     });

@@ -29,20 +29,20 @@ impl Db {
     /// a database that does not exist yet has nothing applied.
     pub async fn open(url: &DbUrl, create: Create) -> Result<Option<Db>> {
         let mut conn_url = url.expose().to_string();
-        if url.engine == Engine::Sqlite {
-            if let Some(path) = &url.sqlite_path {
-                if !path.exists() {
-                    if create == Create::No {
-                        return Ok(None);
-                    }
-                    if let Some(dir) = path.parent() {
-                        crate::workspace::create_dir_all(dir)?;
-                    }
+        if url.engine == Engine::Sqlite
+            && let Some(path) = &url.sqlite_path
+        {
+            if !path.exists() {
+                if create == Create::No {
+                    return Ok(None);
                 }
-                if !conn_url.contains("mode=") {
-                    conn_url.push(if conn_url.contains('?') { '&' } else { '?' });
-                    conn_url.push_str("mode=rwc");
+                if let Some(dir) = path.parent() {
+                    crate::workspace::create_dir_all(dir)?;
                 }
+            }
+            if !conn_url.contains("mode=") {
+                conn_url.push(if conn_url.contains('?') { '&' } else { '?' });
+                conn_url.push_str("mode=rwc");
             }
         }
         let mut opts = ConnectOptions::new(conn_url);

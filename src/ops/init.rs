@@ -122,14 +122,13 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
         ctx.ws.migration()?;
     }
 
-    if ctx.url.engine == Engine::Sqlite {
-        if let Some(path) = ctx.url.sqlite_path.clone() {
-            if !path.exists() {
-                let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");
-                db.close().await;
-                report.created_database = Some(path);
-            }
-        }
+    if ctx.url.engine == Engine::Sqlite
+        && let Some(path) = ctx.url.sqlite_path.clone()
+        && !path.exists()
+    {
+        let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");
+        db.close().await;
+        report.created_database = Some(path);
     }
     Ok(report)
 }

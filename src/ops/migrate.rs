@@ -99,13 +99,14 @@ async fn run(
     let mig = ctx.ws.migration()?;
     let (src, status) = ctx.status().await?;
     let total = status.entries.len();
-    if let Before::Baseline(rev) = before {
-        if status.tracked && status.applied().next().is_some() {
-            return Err(Error::Config(format!(
-                "`--baseline {rev}` is for a database that has no migration history yet; this one has {} applied migration(s)",
-                status.applied().count()
-            )));
-        }
+    if let Before::Baseline(rev) = before
+        && status.tracked
+        && status.applied().next().is_some()
+    {
+        return Err(Error::Config(format!(
+            "`--baseline {rev}` is for a database that has no migration history yet; this one has {} applied migration(s)",
+            status.applied().count()
+        )));
     }
     if direction == Direction::Up {
         check_untracked(ctx, &status, &before).await?;

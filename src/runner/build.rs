@@ -320,7 +320,7 @@ fn compile(dir: &Path, runner: &str, target_dir: &Path, estimate: usize, shell: 
         let mut kept = Vec::new();
         for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
             let plain = console::strip_ansi_codes(&line).to_string();
-            let word = plain.trim_start().split_whitespace().next().unwrap_or("");
+            let word = plain.split_whitespace().next().unwrap_or("");
             if word == "Blocking" {
                 bar2.println(format!(
                     "{:>12} for the build directory lock (another cargo build is running)",
@@ -339,10 +339,10 @@ fn compile(dir: &Path, runner: &str, target_dir: &Path, estimate: usize, shell: 
         if let Message::CompilerArtifact(a) = msg {
             bar.inc(1);
             bar.set_message(a.target.name.clone());
-            if a.target.name == runner {
-                if let Some(e) = a.executable {
-                    exe = Some(PathBuf::from(e));
-                }
+            if a.target.name == runner
+                && let Some(e) = a.executable
+            {
+                exe = Some(PathBuf::from(e));
             }
         }
     }

@@ -188,12 +188,12 @@ impl Runner {
             } else {
                 "Reverting"
             };
-            let bar = ProgressBar::new(steps.len() as u64).with_style(
+
+            ProgressBar::new(steps.len() as u64).with_style(
                 ProgressStyle::with_template(&format!("{verb:>12} [{{bar:30.cyan/blue}}] {{pos}}/{{len}} {{msg}}"))
                     .expect("valid template")
                     .progress_chars("=> "),
-            );
-            bar
+            )
         });
 
         let mut done = Vec::new();

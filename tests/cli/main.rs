@@ -1,5 +1,7 @@
 //! Integration tests: the real `cargo-dbm` binary against fixture workspaces.
 //! One module per command, as diesel_cli does.
+// `[v.clone()]` reads better in an assertion than `std::slice::from_ref(&v)`.
+#![allow(clippy::cloned_ref_to_slice_refs)]
 
 mod support;
 

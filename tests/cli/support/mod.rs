@@ -362,10 +362,10 @@ impl Env {
     }
 
     pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
-        if let Backend::Sqlite = self.backend {
-            if !self.fx.sqlite_path().exists() {
-                return Vec::new();
-            }
+        if let Backend::Sqlite = self.backend
+            && !self.fx.sqlite_path().exists()
+        {
+            return Vec::new();
         }
         query(&self.url, sql)
     }
