@@ -150,18 +150,22 @@ fn put_in<T: Serialize>(dir: &Path, kind: &str, key: &[&str], stamps: Vec<Stamp>
 mod tests {
     use super::*;
 
+    fn written_an_hour_ago(f: &Path, text: &str) {
+        std::fs::write(f, text).unwrap();
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(f)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+
     #[test]
     fn a_stamp_changes_with_the_file_and_recent_files_are_racy() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("a.toml");
-        std::fs::write(&f, "a").unwrap();
-        let old = SystemTime::now() - Duration::from_secs(3600);
-        std::fs::File::options()
-            .write(true)
-            .open(&f)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        written_an_hour_ago(&f, "a");
         let s = Stamp::of(&f);
         assert!(s.fresh());
         assert!(!s.racy(SystemTime::now()));
@@ -179,14 +183,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("Cargo.toml");
-        std::fs::write(&f, "[workspace]").unwrap();
-        let old = SystemTime::now() - Duration::from_secs(3600);
-        std::fs::File::options()
-            .write(true)
-            .open(&f)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        written_an_hour_ago(&f, "[workspace]");
         let cache = dir.path().join("cache");
         let value = "value".to_string();
         put_in(&cache, "test", &["k"], vec![Stamp::of(&f)], SystemTime::now(), &value);

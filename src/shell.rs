@@ -110,3 +110,52 @@ impl Shell {
         Term::stderr()
     }
 }
+
+/// What a progress bar counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    Bytes,
+    Rows,
+}
+
+impl Shell {
+    /// A progress bar on stderr, shown only on a terminal (never with `--quiet` or JSON):
+    /// a bar when `total` is known, else a counter with the rate.
+    pub fn progress(&self, total: Option<u64>, what: &str, counting: Counting) -> indicatif::ProgressBar {
+        use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+        if !self.is_tty() || self.quiet || self.format == Format::Json {
+            return ProgressBar::hidden();
+        }
+        let (count, rate) = match counting {
+            Counting::Bytes => ("{bytes}", "{bytes_per_sec}"),
+            Counting::Rows => ("{human_pos}", "rows {rate}"),
+        };
+        let (pb, template) = match total {
+            Some(t) => {
+                let of = if counting == Counting::Bytes {
+                    "{total_bytes}"
+                } else {
+                    "{human_len}"
+                };
+                (
+                    ProgressBar::new(t),
+                    format!("{{prefix:>12.cyan.bold}} [{{bar:30}}] {count}/{of} {rate} {{eta}}"),
+                )
+            }
+            None => (
+                ProgressBar::new_spinner(),
+                format!("{{prefix:>12.cyan.bold}} {{spinner}} {count} {rate}"),
+            ),
+        };
+        let style = ProgressStyle::with_template(&template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ")
+            .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}/s", indicatif::HumanCount(s.per_sec() as u64));
+            });
+        let pb = pb.with_style(style);
+        pb.set_draw_target(ProgressDrawTarget::stderr());
+        pb.set_prefix(what.to_string());
+        pb
+    }
+}

@@ -64,13 +64,11 @@ pub struct Entity {
 impl Workspace {
     /// Loads the workspace around the current directory, or around `manifest_path`.
     pub fn load(manifest_path: Option<&Path>) -> Result<Self> {
-        let meta = metadata(manifest_path)?;
-        let mut ws = Self::from_metadata(&meta)?;
-        ws.inputs = metadata_inputs(&meta, manifest_path);
-        Ok(ws)
+        let (meta, inputs) = discover(manifest_path)?;
+        Self::from_metadata(&meta, inputs)
     }
 
-    fn from_metadata(meta: &Metadata) -> Result<Self> {
+    fn from_metadata(meta: &Metadata, inputs: Vec<PathBuf>) -> Result<Self> {
         let root: PathBuf = meta.workspace_root.clone().into();
         let manifest = root.join("Cargo.toml");
         let config = DbmConfig::from_metadata(&meta.workspace_metadata)?;
@@ -143,7 +141,7 @@ impl Workspace {
             migration,
             entities,
             sea_orm_req,
-            inputs: Vec::new(),
+            inputs,
         })
     }
 
@@ -160,10 +158,15 @@ impl Workspace {
     }
 }
 
-/// What `cargo metadata --no-deps` says (honouring `CARGO` and `--manifest-path`), from the
-/// cache when no manifest or cargo configuration it depends on has changed since: asking
-/// cargo costs 20-40 ms, more than everything else `status` does.
+/// What `cargo metadata --no-deps` says (honouring `CARGO` and `--manifest-path`).
 pub fn metadata(manifest_path: Option<&Path>) -> Result<Metadata> {
+    discover(manifest_path).map(|(meta, _)| meta)
+}
+
+/// `cargo metadata --no-deps` and the files its answer came from, from the cache when none
+/// of them has changed since: asking cargo costs 20-40 ms, more than everything else
+/// `status` does.
+fn discover(manifest_path: Option<&Path>) -> Result<(Metadata, Vec<PathBuf>)> {
     if let Some(p) = manifest_path
         && !p.exists()
     {
@@ -184,24 +187,22 @@ pub fn metadata(manifest_path: Option<&Path>) -> Result<Metadata> {
         env("CARGO_BUILD_TARGET_DIR"),
     ];
     let key: Vec<&str> = key.iter().map(String::as_str).collect();
-    if let Some(meta) = cache::get::<Metadata>("workspace", &key) {
-        return Ok(meta);
+    if let Some(found) = cache::get::<(Metadata, Vec<PathBuf>)>("workspace", &key) {
+        return Ok(found);
     }
     let started = SystemTime::now();
     let meta = run_cargo_metadata(manifest_path)?;
-    let stamps = metadata_inputs(&meta, manifest_path)
-        .iter()
-        .map(|f| cache::Stamp::of(f))
-        .collect();
-    cache::put("workspace", &key, stamps, started, &meta);
-    Ok(meta)
+    let inputs = metadata_inputs(&meta, &cwd, manifest_path);
+    let stamps = inputs.iter().map(|f| cache::Stamp::of(f)).collect();
+    let found = (meta, inputs);
+    cache::put("workspace", &key, stamps, started, &found);
+    Ok(found)
 }
 
 /// The files whose change can change `cargo metadata --no-deps`: the manifests, each
 /// member's `src` folder (where targets are discovered), the folders that glob members are
 /// found in, every `Cargo.toml` and cargo configuration file from the current directory up.
-fn metadata_inputs(meta: &Metadata, manifest_path: Option<&Path>) -> Vec<PathBuf> {
-    let cwd = std::env::current_dir().unwrap_or_default();
+fn metadata_inputs(meta: &Metadata, cwd: &Path, manifest_path: Option<&Path>) -> Vec<PathBuf> {
     let root = meta.workspace_root.as_std_path();
     let mut files: Vec<PathBuf> = vec![root.join("Cargo.toml")];
     for p in meta.workspace_packages() {

@@ -358,30 +358,6 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// A progress bar by bytes on stderr, only when it is a terminal (hidden otherwise).
-pub fn progress_bar(shell: &crate::shell::Shell, total: Option<u64>, what: &str) -> indicatif::ProgressBar {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    if !shell.is_tty() || shell.quiet || shell.format == crate::shell::Format::Json {
-        return ProgressBar::hidden();
-    }
-    let pb = match total {
-        Some(t) => ProgressBar::new(t).with_style(
-            ProgressStyle::with_template(
-                "{prefix:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        ),
-        None => ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{prefix:>12.cyan.bold} {spinner} {bytes} {bytes_per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        ),
-    };
-    pb.set_draw_target(ProgressDrawTarget::stderr());
-    pb.set_prefix(what.to_string());
-    pb
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -136,9 +136,8 @@ pub async fn history(db: &Db) -> Result<Option<Vec<HistoryRow>>> {
         .map(Some)
 }
 
-/// Creates the PostgreSQL schema if one is configured, `seaql_migrations` (exactly as
-/// sea-orm-migration does) and `dbm_history`.
-pub async fn install(db: &Db, table: &str) -> Result<()> {
+/// Creates the configured PostgreSQL schema, if any, when it is missing.
+pub async fn create_schema(db: &Db) -> Result<()> {
     if let Some(schema) = &db.url.schema {
         db.exec(
             &format!("creating schema `{schema}`"),
@@ -146,6 +145,13 @@ pub async fn install(db: &Db, table: &str) -> Result<()> {
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Creates the PostgreSQL schema if one is configured, `seaql_migrations` (exactly as
+/// sea-orm-migration does) and `dbm_history`.
+pub async fn install(db: &Db, table: &str) -> Result<()> {
+    create_schema(db).await?;
     let t = quote(table);
     db.exec(
         &format!("creating `{table}`"),

@@ -13,6 +13,7 @@ use crate::config::Engine;
 use crate::db::{Create, Db, tracking};
 use crate::error::{Error, IoContext, Result};
 use crate::migrator_source::MigratorSource;
+use crate::shell::Counting;
 use sea_orm::{ConnectionTrait, Statement};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -217,7 +218,7 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
                 .as_deref()
                 .and_then(|p| std::fs::metadata(p).ok())
                 .map(|m| m.len());
-            let pb = backup::progress_bar(&ctx.shell, live_size, "Snapshot");
+            let pb = ctx.shell.progress(live_size, "Snapshot", Counting::Bytes);
             let poll = async {
                 loop {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -234,7 +235,7 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
             let file =
                 std::fs::File::open(&snap).context(|| format!("could not read the snapshot {}", snap.display()))?;
             let len = file.metadata().map(|m| m.len()).ok();
-            let pb = backup::progress_bar(&ctx.shell, len, "Compressing");
+            let pb = ctx.shell.progress(len, "Compressing", Counting::Bytes);
             let out = pending.file.as_mut().expect("open");
             let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
             let mut input = BufReader::with_capacity(1 << 20, file);
@@ -380,7 +381,7 @@ fn dump(
         buf
     });
     let stdout = child.stdout.take().expect("piped");
-    let pb = backup::progress_bar(&ctx.shell, None, "Dumping");
+    let pb = ctx.shell.progress(None, "Dumping", Counting::Bytes);
     let mut input = BufReader::with_capacity(1 << 20, stdout);
     let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
     let result = compress::compress(&mut input, &mut w, codec, level, meta, &|n| pb.set_position(n));

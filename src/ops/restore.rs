@@ -15,6 +15,7 @@ use crate::backup::compress::{self, Content, DecodeError, Meta};
 use crate::backup::{self, postgres, sqlite};
 use crate::config::Engine;
 use crate::error::{Error, IoContext, Result};
+use crate::shell::Counting;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -175,7 +176,7 @@ pub async fn verify(ctx: &Ctx, file: &Path) -> Result<Verified> {
         ));
     }
     let size = f.metadata().map(|m| m.len()).ok();
-    let pb = backup::progress_bar(&ctx.shell, size, "Verifying");
+    let pb = ctx.shell.progress(size, "Verifying", Counting::Bytes);
     let progress = |n: u64| pb.set_position(n);
     match ctx.url.engine {
         Engine::Sqlite => {
@@ -270,18 +271,6 @@ pub async fn verify(ctx: &Ctx, file: &Path) -> Result<Verified> {
     }
 }
 
-/// Creates the configured schema when it is missing (a restore into a new database).
-async fn ensure_schema(ctx: &Ctx, schema: &str) -> Result<()> {
-    let db = crate::db::Db::open(&ctx.url, crate::db::Create::No)
-        .await?
-        .ok_or_else(|| Error::Other("the PostgreSQL database is not reachable".into()))?;
-    let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", schema.replace('"', "\"\""));
-    let r = sea_orm::ConnectionTrait::execute_unprepared(&db.conn, &sql).await;
-    db.close().await;
-    r.map(|_| ())
-        .map_err(|e| Error::db(format!("creating the schema `{schema}`"), e))
-}
-
 /// Reads a child's stdout and stderr on threads.
 fn drain(child: &mut std::process::Child) -> (std::thread::JoinHandle<Vec<u8>>, std::thread::JoinHandle<Vec<u8>>) {
     let read = |r: Option<Box<dyn std::io::Read + Send>>| {
@@ -358,7 +347,12 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
             // archive included), and the schema itself is kept: its objects are replaced.
             let _list = match &ctx.url.schema {
                 Some(schema) => {
-                    ensure_schema(ctx, schema).await?;
+                    // A restore into a new database: the schema may not exist yet.
+                    if let Some(db) = crate::db::Db::open(&ctx.url, crate::db::Create::No).await? {
+                        let created = crate::db::tracking::create_schema(&db).await;
+                        db.close().await;
+                        created?;
+                    }
                     let list = TempCopy(Some(
                         std::env::temp_dir().join(format!("cargo-dbm-restore-{}.list", std::process::id())),
                     ));
@@ -375,7 +369,7 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
             let stdin = child.stdin.take().expect("piped");
             let (_out_t, err_t) = drain(&mut child);
             let size = f.metadata().map(|m| m.len()).ok();
-            let pb = backup::progress_bar(&ctx.shell, size, "Restoring");
+            let pb = ctx.shell.progress(size, "Restoring", Counting::Bytes);
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdin);
             let r = compress::decompress(&mut f, &mut w, &|n| pb.set_position(n));
             drop(w);

@@ -123,7 +123,11 @@ pub async fn execute(ctx: &Ctx, p: Prepared) -> Result<Outcome> {
             plan.parts.iter().map(|p| p.table.rows.len()).collect()
         }
         None => {
-            let progress = progress_bar(&ctx.shell, plan.known_rows());
+            // Rows inserted so far: a counter while CSV files are streamed.
+            let progress = ctx
+                .shell
+                .progress(plan.known_rows(), "Seeding", crate::shell::Counting::Rows);
+            progress.enable_steady_tick(std::time::Duration::from_millis(120));
             let result = match ctx.url.engine {
                 Engine::Postgres => seed::pgcopy::run(db.conn.get_postgres_connection_pool(), &plan, &progress).await,
                 Engine::Sqlite => seed::run_insert(&db.conn, &plan, ctx.url.engine, &progress).await,
@@ -151,36 +155,6 @@ pub async fn execute(ctx: &Ctx, p: Prepared) -> Result<Outcome> {
         function,
         duration_ms: started.elapsed().as_millis() as u64,
     })
-}
-
-/// Rows inserted so far, on a terminal: a bar when the total is known, else a counter
-/// (streamed CSV files are counted as they are read).
-fn progress_bar(shell: &crate::shell::Shell, total: Option<u64>) -> indicatif::ProgressBar {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    if !shell.is_tty() || shell.quiet || shell.format == crate::shell::Format::Json {
-        return ProgressBar::hidden();
-    }
-    let pb = match total {
-        Some(t) => ProgressBar::new(t).with_style(
-            ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {human_pos}/{human_len} rows {rate} {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        ),
-        None => ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{prefix:>12.cyan.bold} {spinner} {human_pos} rows {rate}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        ),
-    };
-    let style = pb.style();
-    let pb = pb.with_style(
-        style.with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{}/s", indicatif::HumanCount(s.per_sec() as u64));
-        }),
-    );
-    pb.set_draw_target(ProgressDrawTarget::stderr());
-    pb.enable_steady_tick(std::time::Duration::from_millis(120));
-    pb.set_prefix("Seeding");
-    pb
 }
 
 /// Writes the database's rows to the profile's folder as seed files.

@@ -49,14 +49,21 @@ fn status_answers_from_the_cache_until_a_manifest_changes() {
         ("CARGO_DBM_CACHE_DIR", cache.to_str().unwrap()),
     ];
 
-    backdate(fx.root());
-    fx.dbm_env(&["status"], &env).expect_code(3);
+    // An untouched workspace is cached by one status; then cargo fails (the gate) and the
+    // next status must answer from the cache.
+    let cached = || {
+        let _ = std::fs::remove_file(&gate);
+        backdate(fx.root());
+        fx.dbm_env(&["status"], &env).expect_code(3);
+        std::fs::write(&gate, "").unwrap();
+        let out = fx.dbm_env(&["status"], &env);
+        out.expect_code(3);
+        out
+    };
+
+    let out = cached();
     assert_eq!(entries(&cache.join("workspace")), 1, "the workspace is cached");
     assert_eq!(entries(&cache.join("migrations")), 1, "the migration list is cached");
-
-    // cargo now fails: the answer comes from the cache.
-    std::fs::write(&gate, "").unwrap();
-    let out = fx.dbm_env(&["status"], &env);
     out.expect_code(3).contains("create_accounts");
     assert!(!out.all().contains("cargo was asked"), "{}", out.all());
 
@@ -67,29 +74,18 @@ fn status_answers_from_the_cache_until_a_manifest_changes() {
     fx.dbm_env(&["status"], &env).expect_code(5).contains("cargo was asked");
 
     // And a new cargo configuration file too (it may move the target directory).
-    std::fs::remove_file(&gate).unwrap();
-    backdate(fx.root());
-    fx.dbm_env(&["status"], &env).expect_code(3);
-    std::fs::write(&gate, "").unwrap();
-    fx.dbm_env(&["status"], &env).expect_code(3);
+    cached();
     fx.write(".cargo/config.toml", "[build]\ntarget-dir = \"elsewhere\"\n");
     fx.dbm_env(&["status"], &env).expect_code(5).contains("cargo was asked");
 
     // And a file added to a member's `src` (a new `lib.rs` would be a new target).
     std::fs::remove_file(fx.path(".cargo/config.toml")).unwrap();
-    std::fs::remove_file(&gate).unwrap();
-    backdate(fx.root());
-    fx.dbm_env(&["status"], &env).expect_code(3);
-    std::fs::write(&gate, "").unwrap();
-    fx.dbm_env(&["status"], &env).expect_code(3);
+    cached();
     fx.write("entity/src/extra.rs", "");
     fx.dbm_env(&["status"], &env).expect_code(5).contains("cargo was asked");
 
     // CARGO_DBM_NO_CACHE=1 always asks cargo.
-    std::fs::remove_file(&gate).unwrap();
-    backdate(fx.root());
-    fx.dbm_env(&["status"], &env).expect_code(3);
-    std::fs::write(&gate, "").unwrap();
+    cached();
     let no_cache = [env[0], env[1], ("CARGO_DBM_NO_CACHE", "1")];
     fx.dbm_env(&["status"], &no_cache)
         .expect_code(5)
