@@ -6,27 +6,29 @@
 //! stdin and reports back as JSON lines (see `templates/runner/main.rs`).
 
 mod build;
+#[path = "../../templates/runner/protocol.rs"]
+pub mod protocol;
 mod seed;
 
 pub use build::{build, build_entities};
+pub use protocol::{Direction, Event, Step};
 
 use crate::config::DbUrl;
 use crate::error::{Error, Result};
 use crate::shell::Shell;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Deserialize;
 use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// Feeds `input` to a runner's stdin while reading its stdout as JSON lines, one event
 /// each; any other line (the user's code printing) is passed on. Returns the exit status.
-pub(crate) async fn converse<E: serde::de::DeserializeOwned>(
+pub(crate) async fn converse(
     child: &mut tokio::process::Child,
     input: String,
     what: &str,
     shell: &Shell,
-    mut on_event: impl FnMut(E),
+    mut on_event: impl FnMut(Event),
 ) -> Result<std::process::ExitStatus> {
     let mut stdin = child.stdin.take().expect("piped stdin");
     // Written while the events are read, so that a large input cannot deadlock.
@@ -41,9 +43,9 @@ pub(crate) async fn converse<E: serde::de::DeserializeOwned>(
         .await
         .map_err(|e| Error::io(format!("could not read the output of {what}"), e))?
     {
-        match serde_json::from_str::<E>(&line) {
-            Ok(event) => on_event(event),
-            Err(_) => shell.line(&line),
+        match Event::from_line(&line) {
+            Some(event) => on_event(event),
+            None => shell.line(&line),
         }
     }
     let _ = writer.await;
@@ -56,33 +58,6 @@ pub struct Runner {
     pub exe: PathBuf,
 }
 
-/// Up or down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    Up,
-    Down,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        }
-    }
-}
-
-/// One migration to run.
-#[derive(Debug, Clone)]
-pub struct Step {
-    pub direction: Direction,
-    pub version: String,
-    pub checksum: Option<String>,
-    /// SQLite: run with foreign key enforcement off, checked before commit (table rebuilds).
-    pub foreign_keys_off: bool,
-}
-
 /// What the runner did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Done {
@@ -91,42 +66,19 @@ pub struct Done {
     pub duration_ms: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "event", rename_all = "lowercase")]
-enum Event {
-    Start {
-        version: String,
-    },
-    Done {
-        version: String,
-        duration_ms: u64,
-    },
-    Failed {
-        version: String,
-        direction: String,
-        message: String,
-        transactional: bool,
-    },
-    Fatal {
-        message: String,
-    },
-    Migration {
-        version: String,
-    },
-}
-
 impl Runner {
     fn command(&self, url: &DbUrl) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(&self.exe);
-        cmd.env("DBM_DATABASE_URL", url.expose())
-            .env("DBM_APPLIED_BY", crate::db::tracking::applied_by())
+        cmd.env(protocol::URL_VAR, url.expose())
+            .env(protocol::APPLIED_BY_VAR, crate::db::tracking::applied_by())
+            .env_remove(protocol::MODE_VAR)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
         match &url.schema {
-            Some(s) => cmd.env("DBM_SCHEMA", s),
-            None => cmd.env_remove("DBM_SCHEMA"),
+            Some(s) => cmd.env(protocol::SCHEMA_VAR, s),
+            None => cmd.env_remove(protocol::SCHEMA_VAR),
         };
         crate::process::die_with_parent(cmd.as_std_mut());
         cmd
@@ -151,16 +103,16 @@ impl Runner {
     /// The migrations compiled into the Migrator, in order.
     pub async fn list(&self, url: &DbUrl) -> Result<Vec<String>> {
         let mut cmd = self.command(url);
-        cmd.env("DBM_MODE", "list").stdin(Stdio::null());
+        cmd.env(protocol::MODE_VAR, protocol::Mode::List.as_str()).stdin(Stdio::null());
         let out = cmd
             .output()
             .await
             .map_err(|e| Error::io("could not start the migration runner", e))?;
         let mut names = Vec::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            match serde_json::from_str::<Event>(line) {
-                Ok(Event::Migration { version }) => names.push(version),
-                Ok(Event::Fatal { message }) => return Err(fatal(url, &message)),
+            match Event::from_line(line) {
+                Some(Event::Migration { version }) => names.push(version),
+                Some(Event::Fatal { message }) => return Err(fatal(url, &message)),
                 _ => {}
             }
         }
@@ -173,15 +125,7 @@ impl Runner {
             .command(url)
             .spawn()
             .map_err(|e| Error::io("could not start the migration runner", e))?;
-        let mut input = String::new();
-        for s in steps {
-            input.push_str(&format!(
-                "{}\t{}\t{}\n",
-                s.direction.as_str(),
-                s.version,
-                s.checksum.as_deref().unwrap_or("")
-            ));
-        }
+        let input: String = steps.iter().map(Step::to_line).collect();
         let bar = (shell.is_tty() && steps.len() > 1 && !shell.quiet).then(|| {
             let verb = if steps[0].direction == Direction::Up {
                 "Applying"
@@ -204,17 +148,16 @@ impl Runner {
             "the migration runner",
             shell,
             |event: Event| match event {
-                Event::Start { version } => {
+                Event::Start { version, .. } => {
                     if let Some(b) = &bar {
                         b.set_message(version);
                     }
                 }
-                Event::Done { version, duration_ms } => {
-                    let direction = steps
-                        .iter()
-                        .find(|s| s.version == version)
-                        .map(|s| s.direction)
-                        .unwrap_or(Direction::Up);
+                Event::Done {
+                    version,
+                    direction,
+                    duration_ms,
+                } => {
                     match &bar {
                         Some(b) => b.inc(1),
                         None => shell.status(
@@ -237,17 +180,18 @@ impl Runner {
                     direction,
                     message,
                     transactional,
+                    violations,
                 } => {
                     failure = Some(Error::MigrationFailed {
                         version,
-                        direction,
-                        message: crate::config::redact_text(&message),
+                        direction: direction.as_str().to_string(),
+                        message: crate::config::redact_text(&with_violations(message, &violations)),
                         rolled_back: transactional,
                         restore: None,
                     });
                 }
                 Event::Fatal { message } => failure = Some(fatal(url, &message)),
-                Event::Migration { .. } => {}
+                _ => {}
             },
         )
         .await?;
@@ -279,6 +223,25 @@ impl Runner {
         }
         Ok(done)
     }
+}
+
+/// The runner's message, with the rows `PRAGMA foreign_key_check` found without a parent.
+fn with_violations(message: String, violations: &[protocol::Violation]) -> String {
+    if violations.is_empty() {
+        return message;
+    }
+    let mut out = format!("{message}; rolled back. PRAGMA foreign_key_check found:");
+    for v in violations.iter().take(10) {
+        let row = v.rowid.map(|r| format!("row {r}")).unwrap_or_else(|| "a row".into());
+        out.push_str(&format!(
+            "\n  {row} of `{}` references a missing row of `{}`",
+            v.table, v.parent
+        ));
+    }
+    if violations.len() > 10 {
+        out.push_str(&format!("\n  … and {} more", violations.len() - 10));
+    }
+    out
 }
 
 fn fatal(url: &DbUrl, message: &str) -> Error {

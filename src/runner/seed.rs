@@ -10,7 +10,7 @@ use crate::seed::{Plan, exec, row_error};
 use crate::shell::Shell;
 use crate::templates;
 use crate::workspace::MigrationCrate;
-use serde::Deserialize;
+use super::protocol::{self, Event, SeedLine};
 use std::path::Path;
 
 /// Writes the seed sources of the runner: the shared executor, the seed mode, and the
@@ -36,41 +36,52 @@ pub(super) fn write_sources(dir: &Path, mig: &MigrationCrate) -> Result<()> {
     write_if_changed(&dir.join("seed_fns.rs"), &src)
 }
 
-/// The plan in the runner's wire format.
+/// The plan in the runner's wire format (tags: [`SeedLine`]).
 fn wire(plan: &Plan, engine: crate::config::Engine) -> String {
     let mut s = String::new();
+    let line = |tag: SeedLine, fields: &[&str], s: &mut String| {
+        s.push_str(tag.tag());
+        for f in fields {
+            s.push('\t');
+            exec::wire_escape(f, s);
+        }
+        s.push('\n');
+    };
     if plan.cycle {
-        s.push_str(match engine {
-            crate::config::Engine::Sqlite => "X\tPRAGMA defer_foreign_keys = ON\n",
-            crate::config::Engine::Postgres => "X\tSET CONSTRAINTS ALL DEFERRED\n",
-        });
+        let defer = match engine {
+            crate::config::Engine::Sqlite => "PRAGMA defer_foreign_keys = ON",
+            crate::config::Engine::Postgres => "SET CONSTRAINTS ALL DEFERRED",
+        };
+        line(SeedLine::Before, &[defer], &mut s);
     }
     for t in &plan.clear {
-        s.push_str("X\t");
-        exec::wire_escape(&format!("DELETE FROM {}", exec::quote_ident(t)), &mut s);
-        s.push('\n');
+        line(SeedLine::Before, &[&format!("DELETE FROM {}", exec::quote_ident(t))], &mut s);
     }
     for part in &plan.parts {
         let t = &part.table;
-        s.push_str("T\t");
+        // Names and casts are escaped one by one, then joined by U+001F (never escaped).
+        let escaped = |items: &mut dyn Iterator<Item = &str>| -> String {
+            let parts: Vec<String> = items
+                .map(|c| {
+                    let mut o = String::new();
+                    exec::wire_escape(c, &mut o);
+                    o
+                })
+                .collect();
+            parts.join("\u{1f}")
+        };
+        let cols = escaped(&mut t.columns.iter().map(String::as_str));
+        let casts = escaped(&mut t.casts.iter().map(|c| c.as_deref().unwrap_or("")));
+        s.push_str(SeedLine::Table.tag());
+        s.push('\t');
         exec::wire_escape(&t.name, &mut s);
         s.push('\t');
-        let cols: Vec<String> = t
-            .columns
-            .iter()
-            .map(|c| {
-                let mut o = String::new();
-                exec::wire_escape(c, &mut o);
-                o
-            })
-            .collect();
-        s.push_str(&cols.join("\u{1f}"));
+        s.push_str(&cols);
         s.push('\t');
-        let casts: Vec<String> = t.casts.iter().map(|c| c.clone().unwrap_or_default()).collect();
-        s.push_str(&casts.join("\u{1f}"));
+        s.push_str(&casts);
         s.push('\n');
         for row in &t.rows {
-            s.push('R');
+            s.push_str(SeedLine::Row.tag());
             for v in row {
                 s.push('\t');
                 exec::wire_val(v, &mut s);
@@ -79,43 +90,25 @@ fn wire(plan: &Plan, engine: crate::config::Engine) -> String {
         }
     }
     for sql in &plan.after {
-        s.push_str("P\t");
-        exec::wire_escape(sql, &mut s);
-        s.push('\n');
+        line(SeedLine::After, &[sql], &mut s);
     }
-    s.push_str("E\n");
+    line(SeedLine::End, &[], &mut s);
     s
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-enum Event {
-    SeedFailed {
-        part: Option<usize>,
-        row: Option<usize>,
-        message: String,
-    },
-    FunctionFailed {
-        message: String,
-    },
-    Seeded,
-    Fatal {
-        message: String,
-    },
 }
 
 impl Runner {
     /// Loads `plan` and runs `seeds::<function>` in one transaction.
     pub async fn seed(&self, url: &DbUrl, plan: &Plan, function: &str, shell: &Shell) -> Result<()> {
         let mut cmd = self.command(url);
-        cmd.env("DBM_MODE", "seed").env("DBM_SEED_FN", function);
+        cmd.env(protocol::MODE_VAR, protocol::Mode::Seed.as_str())
+            .env(protocol::SEED_FN_VAR, function);
         let mut child = cmd
             .spawn()
             .map_err(|e| Error::io("could not start the seed runner", e))?;
         let input = wire(plan, url.engine);
         let mut failure = None;
         let mut seeded = false;
-        let status = super::converse(&mut child, input, "the seed runner", shell, |event: Event| {
+        let status = super::converse(&mut child, input, "the seed runner", shell, |event| {
             match event {
                 Event::Seeded => seeded = true,
                 Event::SeedFailed { part, row, message } => {
@@ -140,6 +133,7 @@ impl Runner {
                     })
                 }
                 Event::Fatal { message } => failure = Some(super::fatal(url, &message)),
+                _ => {}
             }
         })
         .await?;

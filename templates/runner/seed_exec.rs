@@ -276,7 +276,8 @@ impl<C: ConnectionTrait> Sink for InsertSink<'_, C> {
 
 // ---- the wire format between `cargo dbm` and the runner -------------------------------
 //
-// Lines on stdin, fields separated by tabs, with `\\`, `\t`, `\n`, `\r` escaped:
+// Lines on stdin, each starting with a `protocol::SeedLine` tag, fields separated by tabs,
+// with `\\`, `\t`, `\n`, `\r` escaped:
 //   `X  sql`                      run before the rows (clearing)
 //   `T  table  cols  casts`       start a table: names and PostgreSQL casts joined by U+001F
 //   `R  v  v  ...`                one row: `N` null, `i42`, `f1.5`, `b1`/`b0`, `s<text>`, `x<hex>`

@@ -6,7 +6,8 @@
 //! (`DBM_SEED_FN`), the statements after it; then commit. Any failure rolls it all back.
 
 use super::seed_exec::{self, InsertSink, Table};
-use super::{emit, json_str};
+use super::emit;
+use super::protocol::{self, Event, SeedLine};
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use std::io::BufRead;
 
@@ -21,10 +22,14 @@ fn read_input() -> Result<Input, String> {
     for line in std::io::stdin().lock().lines() {
         let line = line.map_err(|e| format!("could not read the seed rows: {e}"))?;
         let mut fields = line.split('\t');
-        match fields.next().unwrap_or("") {
-            "X" => input.before.push(seed_exec::wire_unescape(fields.next().unwrap_or(""))),
-            "P" => input.after.push(seed_exec::wire_unescape(fields.next().unwrap_or(""))),
-            "T" => {
+        let tag = fields.next().unwrap_or("");
+        if tag.is_empty() {
+            continue;
+        }
+        match SeedLine::parse(tag).ok_or_else(|| format!("unknown seed input line {tag:?}"))? {
+            SeedLine::Before => input.before.push(seed_exec::wire_unescape(fields.next().unwrap_or(""))),
+            SeedLine::After => input.after.push(seed_exec::wire_unescape(fields.next().unwrap_or(""))),
+            SeedLine::Table => {
                 let name = seed_exec::wire_unescape(fields.next().unwrap_or(""));
                 let split = |s: &str| -> Vec<String> {
                     if s.is_empty() { Vec::new() } else { s.split('\u{1f}').map(seed_exec::wire_unescape).collect() }
@@ -36,35 +41,27 @@ fn read_input() -> Result<Input, String> {
                     .collect();
                 input.tables.push(Table { name, columns, casts, rows: Vec::new() });
             }
-            "R" => {
+            SeedLine::Row => {
                 let row = fields.map(seed_exec::wire_parse_val).collect::<Result<Vec<_>, _>>()?;
                 input.tables.last_mut().ok_or("a row before its table")?.rows.push(row);
             }
-            "E" => break,
-            "" => {}
-            other => return Err(format!("unknown seed input line {other:?}")),
+            SeedLine::End => break,
         }
     }
     Ok(input)
 }
 
 fn failed(part: Option<usize>, row: Option<usize>, message: &str) {
-    let opt = |v: Option<usize>| v.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
-    emit(format!(
-        "{{\"event\":\"seed_failed\",\"part\":{},\"row\":{},\"message\":{}}}",
-        opt(part),
-        opt(row),
-        json_str(message)
-    ));
+    emit(Event::SeedFailed { part, row, message: message.to_string() });
 }
 
 /// Runs the seed; returns the process exit code.
 pub async fn run(db: &DatabaseConnection) -> i32 {
-    let function = std::env::var("DBM_SEED_FN").unwrap_or_default();
+    let function = std::env::var(protocol::SEED_FN_VAR).unwrap_or_default();
     let input = match read_input() {
         Ok(i) => i,
         Err(e) => {
-            emit(format!("{{\"event\":\"fatal\",\"message\":{}}}", json_str(&e)));
+            emit(Event::Fatal { message: e });
             return 2;
         }
     };
@@ -93,14 +90,13 @@ pub async fn run(db: &DatabaseConnection) -> i32 {
     if !function.is_empty() {
         match super::seed_fns::call(&function, &txn).await {
             None => {
-                emit(format!(
-                    "{{\"event\":\"function_failed\",\"message\":{}}}",
-                    json_str(&format!("no function `seeds::{function}` in the migration crate"))
-                ));
+                emit(Event::FunctionFailed {
+                    message: format!("no function `seeds::{function}` in the migration crate"),
+                });
                 return 1;
             }
             Some(Err(e)) => {
-                emit(format!("{{\"event\":\"function_failed\",\"message\":{}}}", json_str(&e.to_string())));
+                emit(Event::FunctionFailed { message: e.to_string() });
                 return 1;
             }
             Some(Ok(())) => {}
@@ -116,6 +112,6 @@ pub async fn run(db: &DatabaseConnection) -> i32 {
         failed(None, None, &seed_exec::clean_error(&e.to_string()));
         return 1;
     }
-    emit("{\"event\":\"seeded\"}".to_string());
+    emit(Event::Seeded);
     0
 }

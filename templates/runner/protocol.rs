@@ -1,0 +1,208 @@
+//! The protocol between `cargo dbm` and its generated runner, defined once.
+//!
+//! This file is compiled into both programs: into cargo-dbm as `runner::protocol`
+//! (`#[path]`), and into every generated runner crate as its `protocol` module (written next
+//! to its `main.rs`). Whatever one side sends, the other reads with the same types, so a
+//! field added on one side cannot be missed by the other: serde refuses a step or an event
+//! that lacks a field or carries an unknown one.
+//!
+//! - Environment: [`URL_VAR`] (never on the command line), [`SCHEMA_VAR`], [`MODE_VAR`],
+//!   [`APPLIED_BY_VAR`], [`SEED_FN_VAR`].
+//! - Migrate mode: stdin carries one [`Step`] per line as JSON; stdout one [`Event`] per line.
+//! - List mode: stdout carries [`Event::Migration`] per compiled migration.
+//! - Seed mode: stdin carries the rows in the tab-separated format of `seed_exec.rs`, each
+//!   line starting with a [`SeedLine`] tag; stdout carries [`Event`]s.
+//!
+//! Any other line on stdout is the user's code printing, passed on as it is.
+
+#![allow(dead_code)]
+
+use serde::{Deserialize, Serialize};
+
+/// The database URL, with its secrets (the runner's environment, never its arguments).
+pub const URL_VAR: &str = "DBM_DATABASE_URL";
+/// PostgreSQL: the schema to put first on the search path.
+pub const SCHEMA_VAR: &str = "DBM_SCHEMA";
+/// What the runner is asked to do: a [`Mode`].
+pub const MODE_VAR: &str = "DBM_MODE";
+/// `user@host`, recorded in `dbm_history`.
+pub const APPLIED_BY_VAR: &str = "DBM_APPLIED_BY";
+/// Seed mode: the name of the migration crate's Rust seed function to call.
+pub const SEED_FN_VAR: &str = "DBM_SEED_FN";
+
+/// What the runner does.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Run the [`Step`]s read from stdin (the default when [`MODE_VAR`] is unset).
+    Migrate,
+    /// Print the compiled `Migrator::migrations()` as [`Event::Migration`]s.
+    List,
+    /// Load seed rows from stdin and call the Rust seed function, in one transaction.
+    Seed,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Migrate => "migrate",
+            Mode::List => "list",
+            Mode::Seed => "seed",
+        }
+    }
+
+    /// Reads [`MODE_VAR`]'s value.
+    pub fn parse(s: &str) -> Option<Mode> {
+        [Mode::Migrate, Mode::List, Mode::Seed].into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// Up or down.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+}
+
+/// One migration to run: a JSON line on the runner's stdin.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub direction: Direction,
+    /// The version as recorded in the tracking table (`MigrationName::name`).
+    pub version: String,
+    /// SHA-256 of the migration's source, recorded in `dbm_history`.
+    pub checksum: Option<String>,
+    /// SQLite: run with foreign key enforcement off for the migration's transaction, and
+    /// `PRAGMA foreign_key_check` before the commit (table rebuilds). Set when the source
+    /// carries the `cargo-dbm: foreign-keys-off` marker or its own `PRAGMA foreign_keys = OFF`.
+    pub foreign_keys_off: bool,
+}
+
+impl Step {
+    /// The step as one line of the runner's input.
+    pub fn to_line(&self) -> String {
+        let mut line = serde_json::to_string(self).expect("a step serialises");
+        line.push('\n');
+        line
+    }
+
+    /// Reads one line of the runner's input.
+    pub fn from_line(line: &str) -> Result<Step, String> {
+        serde_json::from_str(line).map_err(|e| format!("bad step from cargo dbm ({e}): {line}"))
+    }
+}
+
+/// A row that `PRAGMA foreign_key_check` found without its parent.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Violation {
+    pub table: String,
+    /// The child row's rowid (`None` for a WITHOUT ROWID table).
+    pub rowid: Option<i64>,
+    pub parent: String,
+}
+
+/// What the runner reports: one JSON line on its stdout.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// A migration starts.
+    Start {
+        version: String,
+        direction: Direction,
+        /// Runs in a transaction with its tracking rows (all or nothing).
+        transactional: bool,
+        /// SQLite: with foreign key enforcement off, checked before the commit.
+        foreign_keys_off: bool,
+    },
+    /// A migration and its tracking rows are committed.
+    Done {
+        version: String,
+        direction: Direction,
+        duration_ms: u64,
+    },
+    /// A migration failed; with `transactional`, nothing of it remains.
+    Failed {
+        version: String,
+        direction: Direction,
+        message: String,
+        transactional: bool,
+        /// Rows left without their parent by the migration (then rolled back).
+        violations: Vec<Violation>,
+    },
+    /// The runner could not start its work (no URL, no connection, bad input).
+    Fatal { message: String },
+    /// List mode: one compiled migration, in the Migrator's order.
+    Migration { version: String },
+    /// Seed mode: rows of part `part` (a table of the input, in order) were refused.
+    SeedFailed {
+        part: Option<usize>,
+        row: Option<usize>,
+        message: String,
+    },
+    /// Seed mode: the Rust seed function failed (or does not exist).
+    FunctionFailed { message: String },
+    /// Seed mode: everything is committed.
+    Seeded,
+}
+
+impl Event {
+    /// The event as one line of the runner's output.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("an event serialises")
+    }
+
+    /// Reads one line of the runner's output: `None` for a line that is not an event (the
+    /// user's code printing).
+    pub fn from_line(line: &str) -> Option<Event> {
+        if !line.starts_with("{\"event\":") {
+            return None;
+        }
+        serde_json::from_str(line).ok()
+    }
+}
+
+/// The tag that starts each line of the seed input (fields separated by tabs, escaped with
+/// `seed_exec::wire_escape`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeedLine {
+    /// `X  sql`: run before the rows (clearing, deferring constraints).
+    Before,
+    /// `T  table  cols  casts`: a table starts; names and PostgreSQL casts joined by U+001F.
+    Table,
+    /// `R  v  v  …`: one row of the current table (`seed_exec::wire_val`).
+    Row,
+    /// `P  sql`: run after the Rust function (PostgreSQL sequences).
+    After,
+    /// `E`: end of input.
+    End,
+}
+
+impl SeedLine {
+    const ALL: [SeedLine; 5] = [SeedLine::Before, SeedLine::Table, SeedLine::Row, SeedLine::After, SeedLine::End];
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            SeedLine::Before => "X",
+            SeedLine::Table => "T",
+            SeedLine::Row => "R",
+            SeedLine::After => "P",
+            SeedLine::End => "E",
+        }
+    }
+
+    pub fn parse(tag: &str) -> Option<SeedLine> {
+        Self::ALL.into_iter().find(|l| l.tag() == tag)
+    }
+}
