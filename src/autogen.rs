@@ -113,7 +113,8 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
             | Change::AddIndex { table, .. }
             | Change::DropIndex { table, .. }
             | Change::AddForeignKey { table, .. }
-            | Change::DropForeignKey { table, .. } => table.as_str(),
+            | Change::DropForeignKey { table, .. }
+            | Change::AlterForeignKey { table, .. } => table.as_str(),
             _ => continue,
         };
         by_table.entry(t).or_default().push(c);
@@ -156,7 +157,7 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
         // Foreign keys and indexes that go, before the columns they use.
         for c in cs {
             match c {
-                Change::DropForeignKey { fk, .. } => {
+                Change::DropForeignKey { fk, .. } | Change::AlterForeignKey { from: fk, .. } => {
                     let _ = writeln!(
                         out,
                         "{I}manager\n{I}    .drop_foreign_key(ForeignKey::drop().name({:?}).table({}).to_owned())\n{I}    .await?;",
@@ -240,7 +241,7 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
         for c in cs {
             match c {
                 Change::AddIndex { index, .. } => out.push_str(&create_index(table, index)),
-                Change::AddForeignKey { fk, .. } => {
+                Change::AddForeignKey { fk, .. } | Change::AlterForeignKey { to: fk, .. } => {
                     let _ = writeln!(
                         out,
                         "{I}manager\n{I}    .create_foreign_key({}.to_owned())\n{I}    .await?;",
@@ -428,11 +429,13 @@ fn action(a: &str) -> &'static str {
 }
 
 fn fk_builder(table: &str, fk: &ForeignKey) -> String {
-    let mut s = format!(
-        "ForeignKey::create().name({:?}).from_tbl({})",
-        format!("fk-{table}-{}", fk.columns.join("-")),
-        alias(table)
-    );
+    // The constraint keeps the name it has (PostgreSQL); SQLite's catalog has none.
+    let name = if fk.name.is_empty() {
+        format!("fk-{table}-{}", fk.columns.join("-"))
+    } else {
+        fk.name.clone()
+    };
+    let mut s = format!("ForeignKey::create().name({name:?}).from_tbl({})", alias(table));
     for c in &fk.columns {
         let _ = write!(s, ".from_col({})", alias(c));
     }

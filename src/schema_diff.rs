@@ -1,7 +1,15 @@
 //! The difference between two schema snapshots, as a list of readable changes. Names of
 //! constraints and indexes are not compared (two databases built by different code name them
 //! differently); what they do is.
+//!
+//! Comparing the entities with the migrations ([`reconcile`] then [`diff`]) follows one rule
+//! for `check`, `verify` and `--autogenerate`: what an entity does not say is not a
+//! difference. An entity cannot state index names, foreign key actions it leaves out,
+//! indexes and foreign keys it has no attribute for, a column default it does not declare,
+//! or the exact spelling of a type among the ones its Rust type maps to; those are taken
+//! from the migrations' schema before the two are compared.
 
+use crate::config::Engine;
 use crate::db::snapshot::{Column, ForeignKey, Index, Schema, Table};
 use std::fmt;
 
@@ -50,6 +58,12 @@ pub enum Change {
     DropForeignKey {
         table: String,
         fk: ForeignKey,
+    },
+    /// The same columns and referenced table, other actions.
+    AlterForeignKey {
+        table: String,
+        from: ForeignKey,
+        to: ForeignKey,
     },
     CreateEnum {
         name: String,
@@ -134,6 +148,17 @@ impl fmt::Display for Change {
                 fk.ref_table,
                 fk.ref_columns.join(", ")
             ),
+            Change::AlterForeignKey { table, from, to } => write!(
+                f,
+                "foreign key `{table}` ({}) -> `{}` ({}) changed: on delete {}, on update {} -> on delete {}, on update {}",
+                to.columns.join(", "),
+                to.ref_table,
+                to.ref_columns.join(", "),
+                from.on_delete,
+                from.on_update,
+                to.on_delete,
+                to.on_update
+            ),
             Change::CreateEnum { name, labels } => write!(f, "enum `{name}` ({}) added", labels.join(", ")),
             Change::DropEnum { name, .. } => write!(f, "enum `{name}` dropped"),
             Change::AlterEnum { name, from, to } => {
@@ -147,14 +172,124 @@ fn kind(i: &Index) -> &'static str {
     if i.unique { "unique index" } else { "index" }
 }
 
-fn fk_key(fk: &ForeignKey) -> (Vec<String>, String, Vec<String>, String, String) {
-    (
-        fk.columns.clone(),
-        fk.ref_table.clone(),
-        fk.ref_columns.clone(),
-        fk.on_delete.clone(),
-        fk.on_update.clone(),
-    )
+/// What identifies a foreign key: its columns and what they reference.
+fn same_key(a: &ForeignKey, b: &ForeignKey) -> bool {
+    a.columns == b.columns && a.ref_table == b.ref_table && a.ref_columns == b.ref_columns
+}
+
+/// The action a database reports for a foreign key that states none.
+const NO_ACTION: &str = "NO ACTION";
+
+/// The entities' schema `entities`, with what the entities cannot say taken from the
+/// migrations' schema `migrated` (see the module's documentation): the schema the entities
+/// ask for, to compare with `migrated` by [`diff`] and to generate a minimal migration from.
+pub fn reconcile(migrated: &Schema, entities: &Schema, engine: Engine) -> Schema {
+    let mut out = entities.clone();
+    for (name, want) in out.tables.iter_mut() {
+        let Some(have) = migrated.tables.get(name) else { continue };
+        reconcile_table(have, want, engine);
+    }
+    out
+}
+
+fn reconcile_table(have: &Table, want: &mut Table, engine: Engine) {
+    // Columns: existing ones keep the migrations' order, new ones follow.
+    let mut columns: Vec<Column> = Vec::with_capacity(want.columns.len());
+    for h in &have.columns {
+        if let Some(w) = want.columns.iter().find(|w| w.name == h.name) {
+            let mut w = w.clone();
+            if same_type(&h.sql_type, &w.sql_type, engine) {
+                w.sql_type = h.sql_type.clone();
+            }
+            if w.default.is_none() {
+                w.default = h.default.clone();
+            }
+            // SQLite: an INTEGER PRIMARY KEY assigns new ids either way; AUTOINCREMENT only
+            // stops their reuse, which an entity's `auto_increment` does not promise.
+            if engine == Engine::Sqlite && have.primary_key == [h.name.clone()] && w.auto_increment != h.auto_increment {
+                w.auto_increment = h.auto_increment;
+            }
+            columns.push(w);
+        }
+    }
+    for w in &want.columns {
+        if !have.columns.iter().any(|h| h.name == w.name) {
+            columns.push(w.clone());
+        }
+    }
+    want.columns = columns;
+    let names: Vec<String> = want.columns.iter().map(|c| c.name.clone()).collect();
+    let kept = |cols: &[String]| cols.iter().all(|c| names.contains(c));
+
+    // Indexes: one the entities do not declare is not theirs to drop; names come from the
+    // migrations.
+    for (key, h) in &have.indexes {
+        match want.indexes.get_mut(key) {
+            Some(w) => {
+                w.name = h.name.clone();
+                w.constraint = h.constraint;
+            }
+            None if kept(&h.columns) => {
+                want.indexes.insert(key.clone(), h.clone());
+            }
+            None => {}
+        }
+    }
+
+    // Foreign keys: an action the entity leaves out (reported as NO ACTION) is the
+    // migrations'; a key it does not declare at all is kept.
+    for h in &have.foreign_keys {
+        match want.foreign_keys.iter_mut().find(|w| same_key(w, h)) {
+            Some(w) => {
+                if w.on_delete == NO_ACTION {
+                    w.on_delete = h.on_delete.clone();
+                }
+                if w.on_update == NO_ACTION {
+                    w.on_update = h.on_update.clone();
+                }
+                w.name = h.name.clone();
+            }
+            None if kept(&h.columns) => want.foreign_keys.push(h.clone()),
+            None => {}
+        }
+    }
+    want.foreign_keys.sort();
+}
+
+/// Whether two declared types are the same as far as an entity can tell them apart.
+fn same_type(migrated: &str, entity: &str, engine: Engine) -> bool {
+    if migrated == entity {
+        return true;
+    }
+    match engine {
+        // SQLite keeps values by affinity: `bigint`, `integer` and `int` store alike.
+        Engine::Sqlite => sqlite_affinity(migrated) == sqlite_affinity(entity),
+        Engine::Postgres => {
+            let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
+            // A type the entity states without length or precision (`String`, `Decimal`)
+            // matches any length or precision; a plain string matches `text` too, and JSON
+            // is JSON whether stored as `json` or `jsonb`.
+            (!entity.contains('(') && base(migrated) == entity)
+                || (entity == "character varying" && migrated == "text")
+                || (entity == "json" && migrated == "jsonb")
+        }
+    }
+}
+
+/// SQLite's type affinity of a declared type (section 3.1 of its datatype documentation).
+fn sqlite_affinity(t: &str) -> &'static str {
+    let t = t.to_ascii_uppercase();
+    if t.contains("INT") {
+        "INTEGER"
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        "TEXT"
+    } else if t.contains("BLOB") || t.is_empty() {
+        "BLOB"
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        "REAL"
+    } else {
+        "NUMERIC"
+    }
 }
 
 /// What turns `from` into `to`, tables in name order.
@@ -250,15 +385,23 @@ fn diff_table(name: &str, old: &Table, new: &Table, out: &mut Vec<Change>) {
         }
     }
     for fk in &new.foreign_keys {
-        if !old.foreign_keys.iter().any(|o| fk_key(o) == fk_key(fk)) {
-            out.push(Change::AddForeignKey {
+        match old.foreign_keys.iter().find(|o| same_key(o, fk)) {
+            None => out.push(Change::AddForeignKey {
                 table: t(),
                 fk: fk.clone(),
-            });
+            }),
+            Some(o) if o.on_delete != fk.on_delete || o.on_update != fk.on_update => {
+                out.push(Change::AlterForeignKey {
+                    table: t(),
+                    from: o.clone(),
+                    to: fk.clone(),
+                })
+            }
+            Some(_) => {}
         }
     }
     for fk in &old.foreign_keys {
-        if !new.foreign_keys.iter().any(|n| fk_key(n) == fk_key(fk)) {
+        if !new.foreign_keys.iter().any(|n| same_key(n, fk)) {
             out.push(Change::DropForeignKey {
                 table: t(),
                 fk: fk.clone(),

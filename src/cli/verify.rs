@@ -33,10 +33,13 @@ pub async fn run(ctx: Ctx, args: VerifyArgs) -> Result<i32> {
             ),
         ),
         Some(f) => {
-            sh.error(&crate::Error::Other(format!(
-                "migration `{}` fails verification: {}",
-                f.version, f.message
-            )));
+            sh.error(&crate::Error::Other(match &f.version {
+                Some(v) => format!("migration `{v}` fails verification: {}", f.message),
+                None => format!(
+                    "every migration verifies, but the entities differ from the schema they produce: {}",
+                    f.message
+                ),
+            }));
             for c in &f.changes {
                 sh.line(format!("    {c}"));
             }

@@ -30,7 +30,9 @@ pub struct Outcome {
 }
 
 /// The schema the migrations produce and the schema the entities want, both built on
-/// scratch databases (removed afterwards).
+/// scratch databases (removed afterwards). What the entities cannot say is taken from the
+/// migrations' schema ([`crate::schema_diff::reconcile`]), so `check`, `verify` and
+/// `--autogenerate` compare only what the entities state.
 pub async fn schemas(ctx: &Ctx) -> Result<(Schema, Schema)> {
     let mig = ctx.ws.migration()?;
     let src = MigratorSource::load(&mig.lib)?;
@@ -53,8 +55,9 @@ pub async fn schemas(ctx: &Ctx) -> Result<(Schema, Schema)> {
 
         let ddb = desired.open(&table).await?;
         entities.apply_entities(&desired.url).await?;
-        let after = Schema::read(&ddb, &table).await?;
+        let entities = Schema::read(&ddb, &table).await?;
         ddb.close().await;
+        let after = crate::schema_diff::reconcile(&before, &entities, ctx.url.engine);
         Ok::<_, crate::Error>((before, after))
     }
     .await;

@@ -18,7 +18,9 @@ use crate::schema_diff::diff;
 /// The first migration that breaks, and why.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Failure {
-    pub version: String,
+    /// The migration at fault; `None` when the entities differ from the final schema (no
+    /// migration caused that).
+    pub version: Option<String>,
     /// `up`, `down` (failed to run), `down-leaves-trace`, `up-after-down-differs`.
     pub stage: &'static str,
     pub message: String,
@@ -50,7 +52,7 @@ pub async fn verify(ctx: &Ctx, entities: bool) -> Result<Report> {
         let changes = crate::schema_diff::diff(&migrated, &wanted);
         if !changes.is_empty() {
             report.failure = Some(Failure {
-                version: src.migrations.last().map(|m| m.name.clone()).unwrap_or_default(),
+                version: None,
                 stage: "entities-differ",
                 message: "after every migration, the schema differs from the entities".into(),
                 changes: changes.iter().map(ToString::to_string).collect(),
@@ -88,7 +90,7 @@ async fn run(ctx: &Ctx, src: &MigratorSource, table: &str, runner: &Runner, scra
     for m in &src.migrations {
         let v = m.name.as_str();
         let fail = |stage: &'static str, message: String, changes: Vec<String>| Failure {
-            version: v.to_string(),
+            version: Some(v.to_string()),
             stage,
             message,
             changes,
