@@ -90,11 +90,10 @@ async fn orphans<C: ConnectionTrait>(db: &C) -> Result<Vec<Violation>, DbErr> {
         .collect())
 }
 
-async fn run_migration<C: ConnectionTrait>(db: &C, migration: &dyn MigrationTrait, step: &Step) -> Result<(), DbErr> {
-    let manager = SchemaManager::new(db);
+async fn run_migration(manager: &SchemaManager<'_>, migration: &dyn MigrationTrait, step: &Step) -> Result<(), DbErr> {
     match step.direction {
-        Direction::Up => migration.up(&manager).await,
-        Direction::Down => migration.down(&manager).await,
+        Direction::Up => migration.up(manager).await,
+        Direction::Down => migration.down(manager).await,
     }
 }
 
@@ -106,7 +105,7 @@ async fn run_migration<C: ConnectionTrait>(db: &C, migration: &dyn MigrationTrai
 async fn apply(db: &DatabaseConnection, migration: &dyn MigrationTrait, step: &Step, transactional: bool, fk_off: bool) -> Result<(), Failure> {
     let started = Instant::now();
     if !transactional {
-        run_migration(db, migration, step).await?;
+        run_migration(&SchemaManager::new(db), migration, step).await?;
         if fk_off {
             let bad = orphans(db).await?;
             if !bad.is_empty() {
@@ -116,7 +115,7 @@ async fn apply(db: &DatabaseConnection, migration: &dyn MigrationTrait, step: &S
         return Ok(record(db, step, started.elapsed().as_millis() as i64).await?);
     }
     let txn = db.begin().await?;
-    run_migration(&txn, migration, step).await?;
+    run_migration(&SchemaManager::new(&txn), migration, step).await?;
     if fk_off {
         let bad = orphans(&txn).await?;
         if !bad.is_empty() {

@@ -14,6 +14,8 @@ mod errors;
 mod help;
 mod init;
 mod migrate;
+mod rebuild;
 mod safety;
+mod secrets;
 mod seed;
 mod verify;
