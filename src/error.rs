@@ -155,15 +155,19 @@ impl Error {
             Untracked { .. } => {
                 "if its schema already matches the migrations, record that with `cargo dbm stamp head`; if it matches an earlier migration, run `cargo dbm up --baseline <that migration>` to record up to it and apply the rest".into()
             }
-            MigrationFailed { rolled_back: true, restore, .. } => {
-                let mut hint = "the migration was rolled back and the database is as it was before it; fix the migration and run `cargo dbm up` again".to_string();
+            MigrationFailed { rolled_back: true, restore, direction, .. } => {
+                let mut hint = format!(
+                    "the migration was rolled back and the database is as it was before it; fix the migration and run `cargo dbm {direction}` again"
+                );
                 if let Some(r) = restore {
                     hint.push_str(&format!(" ({r})"));
                 }
                 hint
             }
-            MigrationFailed { rolled_back: false, restore, .. } => {
-                let mut hint = "this migration ran outside a transaction, so the statements that succeeded before the error remain; inspect the database, undo or finish them by hand, then run `cargo dbm up` again".to_string();
+            MigrationFailed { rolled_back: false, restore, direction, .. } => {
+                let mut hint = format!(
+                    "this migration ran outside a transaction, so the statements that succeeded before the error remain; inspect the database, undo or finish them by hand, then run `cargo dbm {direction}` again"
+                );
                 if let Some(r) = restore {
                     hint.push_str(&format!("; or {r}"));
                 }

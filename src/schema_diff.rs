@@ -186,7 +186,9 @@ const NO_ACTION: &str = "NO ACTION";
 pub fn reconcile(migrated: &Schema, entities: &Schema, engine: Engine) -> Schema {
     let mut out = entities.clone();
     for (name, want) in out.tables.iter_mut() {
-        let Some(have) = migrated.tables.get(name) else { continue };
+        let Some(have) = migrated.tables.get(name) else {
+            continue;
+        };
         reconcile_table(have, want, engine);
     }
     out
@@ -206,7 +208,8 @@ fn reconcile_table(have: &Table, want: &mut Table, engine: Engine) {
             }
             // SQLite: an INTEGER PRIMARY KEY assigns new ids either way; AUTOINCREMENT only
             // stops their reuse, which an entity's `auto_increment` does not promise.
-            if engine == Engine::Sqlite && have.primary_key == [h.name.clone()] && w.auto_increment != h.auto_increment {
+            if engine == Engine::Sqlite && have.primary_key == [h.name.clone()] && w.auto_increment != h.auto_increment
+            {
                 w.auto_increment = h.auto_increment;
             }
             columns.push(w);

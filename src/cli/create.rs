@@ -23,7 +23,7 @@ pub async fn run(ctx: Ctx, args: CreateArgs) -> Result<i32> {
             sh.json(&serde_json::to_value(&out).unwrap_or_default());
         }
         let Some(created) = &out.created else {
-            sh.status("Fresh", "the entities match the migrations; no migration written");
+            sh.status("Unchanged", "the entities match the migrations; no migration written");
             return Ok(exit_codes::OK);
         };
         for c in &out.changes {

@@ -37,7 +37,7 @@ pub async fn run(mut ctx: Ctx, opts: &Options, args: InitArgs) -> Result<i32> {
         sh.status("Created", format!("database {}", ctx.ws.rel(db)));
     }
     if !report.changed() {
-        sh.status("Fresh", "the workspace is already set up; nothing changed");
+        sh.status("Unchanged", "the workspace is already set up; nothing changed");
     }
     sh.note(format!("database: {} (from {})", ctx.url.redacted(), ctx.url.source));
     if ctx.shell.format == Format::Json {

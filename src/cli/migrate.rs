@@ -92,7 +92,7 @@ pub(super) fn report(ctx: &Ctx, o: &Outcome) {
             ),
             Direction::Down => "nothing to revert".to_string(),
         };
-        sh.status("Fresh", msg);
+        sh.status("Finished", msg);
     } else {
         let ms: u64 = o.done.iter().map(|d| d.duration_ms).sum();
         let verb = if o.direction == Direction::Up {

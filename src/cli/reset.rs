@@ -39,7 +39,7 @@ pub async fn run(ctx: Ctx, args: ResetArgs) -> Result<i32> {
         Ok(p) => p,
         // No default profile is fine for a reset; a profile asked for by name must exist.
         Err(Error::NoSeedProfile { .. }) if args.profile.is_none() => {
-            ctx.shell.note("no `default` seed profile; the database is empty");
+            ctx.shell.note("no `default` seed profile, so nothing was seeded");
             return Ok(exit_codes::OK);
         }
         Err(e) => return Err(e),

@@ -28,7 +28,7 @@ pub async fn run(ctx: Ctx, args: StampArgs) -> Result<i32> {
         sh.status("Stamped", v);
     }
     if out.added.is_empty() && out.removed.is_empty() {
-        sh.status("Fresh", format!("the tracking table already says `{}`", args.rev));
+        sh.status("Unchanged", format!("the tracking table already says `{}`", args.rev));
     }
     if sh.format == Format::Json {
         sh.json(&serde_json::to_value(&out).unwrap_or_default());

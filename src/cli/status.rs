@@ -102,7 +102,7 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
     } else if pending > 0 {
         sh.note(format!("{pending} pending; run `cargo dbm up` to apply"));
     } else {
-        sh.status("Fresh", "database is up to date");
+        sh.status("Up to date", "every migration is applied");
     }
     Ok(code)
 }
@@ -153,10 +153,11 @@ pub async fn history(ctx: Ctx) -> Result<i32> {
                 .map(|i| json!({
                     "version": i.version,
                     "direction": i.direction,
-                    "at": rfc3339(i.at_ms),
+                    "at": i.at_ms.map(rfc3339),
                     "duration_ms": i.duration_ms,
                     "applied_by": i.applied_by,
                     "checksum": i.checksum,
+                    "other_tool": i.other_tool,
                 }))
                 .collect::<Vec<_>>()
         ));
@@ -171,14 +172,17 @@ pub async fn history(ctx: Ctx) -> Result<i32> {
         } else {
             sh.paint("down", Style::new().yellow())
         };
-        let dur = i.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "-".into());
-        let who = i.applied_by.clone().unwrap_or_else(|| "-".into());
-        println!(
-            "{}  {dir}  {}  {}",
-            fmt_time(i.at_ms / 1000),
-            i.version,
-            sh.dim(format!("{dur}, {who}"))
-        );
+        let note = if i.other_tool {
+            "by another tool (seen in seaql_migrations)".to_string()
+        } else {
+            let dur = i.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "-".into());
+            format!("{dur}, {}", i.applied_by.as_deref().unwrap_or("-"))
+        };
+        let when = match i.at_ms {
+            Some(ms) => fmt_time(ms / 1000),
+            None => format!("{:<19}", "(time unknown)"),
+        };
+        println!("{when}  {dir}  {}  {}", i.version, sh.dim(note));
     }
     Ok(exit_codes::OK)
 }

@@ -10,11 +10,14 @@ use crate::plan::Status;
 pub struct HistoryItem {
     pub version: String,
     pub direction: String,
-    /// Unix milliseconds.
-    pub at_ms: i64,
+    /// Unix milliseconds; `None` for a revert another tool did, whose time nothing records.
+    pub at_ms: Option<i64>,
     pub duration_ms: Option<i64>,
     pub applied_by: Option<String>,
     pub checksum: Option<String>,
+    /// Inferred from `seaql_migrations`: done by another tool (plain sea-orm-migration,
+    /// `sea-orm-cli migrate`), not recorded by cargo-dbm.
+    pub other_tool: bool,
 }
 
 /// The migration state (applied, pending, missing, modified).
@@ -22,40 +25,149 @@ pub async fn status(ctx: &Ctx) -> Result<Status> {
     Ok(ctx.status().await?.1)
 }
 
-/// Every up and down recorded by cargo-dbm, oldest first; for migrations applied by other
-/// tools (plain sea-orm-migration), the `seaql_migrations` rows stand in.
+/// Every up and down, oldest first: those cargo-dbm recorded in `dbm_history`, and those
+/// that `seaql_migrations` shows another tool did (plain sea-orm-migration writes no
+/// history): a migration applied without a record, applied again after a recorded revert
+/// or at a later time than recorded, or reverted since it was recorded as applied.
 pub async fn history(ctx: &Ctx) -> Result<Vec<HistoryItem>> {
     let src = crate::migrator_source::MigratorSource::load(&ctx.ws.migration()?.lib)?;
     let Some(db) = Db::open(&ctx.url, Create::No).await? else {
         return Ok(Vec::new());
     };
     let rows = tracking::history(&db).await?.unwrap_or_default();
-    let recorded: std::collections::HashSet<&str> = rows.iter().map(|r| r.version.as_str()).collect();
     let table = ctx.tracking_table(&src);
-    // Applied before cargo-dbm kept its own history.
-    let mut items: Vec<HistoryItem> = tracking::applied(&db, &table)
-        .await?
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|a| !recorded.contains(a.version.as_str()))
-        .map(|a| HistoryItem {
-            version: a.version,
-            direction: "up".into(),
-            at_ms: a.applied_at * 1000,
-            duration_ms: None,
-            applied_by: None,
-            checksum: None,
-        })
-        .collect();
-    items.sort_by_key(|i| (i.at_ms, i.version.clone()));
-    items.extend(rows.into_iter().map(|r| HistoryItem {
-        version: r.version,
-        direction: r.direction,
-        at_ms: r.applied_at_ms,
-        duration_ms: Some(r.duration_ms),
-        applied_by: r.applied_by,
-        checksum: r.checksum,
-    }));
+    let applied = tracking::applied(&db, &table).await?.unwrap_or_default();
     db.close().await;
-    Ok(items)
+    Ok(merge_history(rows, applied))
+}
+
+fn other(version: &str, direction: &str, at_ms: Option<i64>) -> HistoryItem {
+    HistoryItem {
+        version: version.to_string(),
+        direction: direction.to_string(),
+        at_ms,
+        duration_ms: None,
+        applied_by: None,
+        checksum: None,
+        other_tool: true,
+    }
+}
+
+/// `dbm_history`'s rows with what `seaql_migrations` says happened besides them.
+fn merge_history(rows: Vec<tracking::HistoryRow>, applied: Vec<tracking::Applied>) -> Vec<HistoryItem> {
+    use std::collections::HashMap;
+    let mut last: HashMap<&str, &tracking::HistoryRow> = HashMap::new();
+    for r in &rows {
+        last.insert(r.version.as_str(), r);
+    }
+    // Each item with the time it sorts by: a revert of unknown time comes right before the
+    // apply that followed it, or after everything else.
+    let mut items: Vec<(i64, HistoryItem)> = Vec::new();
+    for a in &applied {
+        let at = a.applied_at * 1000;
+        match last.get(a.version.as_str()) {
+            None => items.push((at, other(&a.version, "up", Some(at)))),
+            Some(r) if r.direction == "down" => items.push((at, other(&a.version, "up", Some(at)))),
+            // Applied again later than recorded (`seaql_migrations` keeps seconds): a revert
+            // and an apply that cargo-dbm did not see.
+            Some(r) if a.applied_at > r.applied_at_ms / 1000 + 1 => {
+                items.push((at - 1, other(&a.version, "down", None)));
+                items.push((at, other(&a.version, "up", Some(at))));
+            }
+            Some(_) => {}
+        }
+    }
+    for (version, r) in &last {
+        if r.direction == "up" && !applied.iter().any(|a| a.version == *version) {
+            items.push((i64::MAX, other(version, "down", None)));
+        }
+    }
+    items.extend(rows.into_iter().map(|r| {
+        (
+            r.applied_at_ms,
+            HistoryItem {
+                version: r.version,
+                direction: r.direction,
+                at_ms: Some(r.applied_at_ms),
+                duration_ms: Some(r.duration_ms),
+                applied_by: r.applied_by,
+                checksum: r.checksum,
+                other_tool: false,
+            },
+        )
+    }));
+    // Stable: recorded rows keep their order within one millisecond.
+    items.sort_by_key(|(at, i)| (*at, i.other_tool));
+    items.into_iter().map(|(_, i)| i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, version: &str, direction: &str, at_s: i64) -> tracking::HistoryRow {
+        tracking::HistoryRow {
+            id,
+            version: version.into(),
+            direction: direction.into(),
+            checksum: None,
+            applied_at_ms: at_s * 1000,
+            duration_ms: 5,
+            applied_by: Some("me@here".into()),
+        }
+    }
+
+    fn applied(version: &str, at_s: i64) -> tracking::Applied {
+        tracking::Applied {
+            version: version.into(),
+            applied_at: at_s,
+        }
+    }
+
+    #[test]
+    fn history_shows_what_another_tool_did_since() {
+        let rows = vec![
+            row(1, "m1", "up", 100),
+            row(2, "m2", "up", 101),
+            row(3, "m3", "up", 102),
+            row(4, "m3", "down", 103),
+            row(5, "m4", "up", 104),
+        ];
+        // m0 applied by another tool before cargo-dbm; m2 reverted by another tool; m3
+        // applied again by another tool after cargo-dbm reverted it; m4 reverted and
+        // applied again later; m1 untouched.
+        let seaql = vec![
+            applied("m0", 50),
+            applied("m1", 100),
+            applied("m3", 200),
+            applied("m4", 300),
+        ];
+        let lines: Vec<String> = merge_history(rows, seaql)
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {} {} {}",
+                    i.at_ms.map(|t| (t / 1000).to_string()).unwrap_or("?".into()),
+                    i.direction,
+                    i.version,
+                    if i.other_tool { "other" } else { "dbm" }
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "50 up m0 other",
+                "100 up m1 dbm",
+                "101 up m2 dbm",
+                "102 up m3 dbm",
+                "103 down m3 dbm",
+                "104 up m4 dbm",
+                "200 up m3 other",
+                "? down m4 other",
+                "300 up m4 other",
+                "? down m2 other",
+            ]
+        );
+    }
 }

@@ -103,7 +103,8 @@ impl Runner {
     /// The migrations compiled into the Migrator, in order.
     pub async fn list(&self, url: &DbUrl) -> Result<Vec<String>> {
         let mut cmd = self.command(url);
-        cmd.env(protocol::MODE_VAR, protocol::Mode::List.as_str()).stdin(Stdio::null());
+        cmd.env(protocol::MODE_VAR, protocol::Mode::List.as_str())
+            .stdin(Stdio::null());
         let out = cmd
             .output()
             .await

@@ -4,13 +4,13 @@
 
 use super::Runner;
 use super::build::write_if_changed;
+use super::protocol::{self, Event, SeedLine};
 use crate::config::DbUrl;
 use crate::error::{Error, Result};
 use crate::seed::{Plan, exec, row_error};
 use crate::shell::Shell;
 use crate::templates;
 use crate::workspace::MigrationCrate;
-use super::protocol::{self, Event, SeedLine};
 use std::path::Path;
 
 /// Writes the seed sources of the runner: the shared executor, the seed mode, and the
@@ -55,7 +55,11 @@ fn wire(plan: &Plan, engine: crate::config::Engine) -> String {
         line(SeedLine::Before, &[defer], &mut s);
     }
     for t in &plan.clear {
-        line(SeedLine::Before, &[&format!("DELETE FROM {}", exec::quote_ident(t))], &mut s);
+        line(
+            SeedLine::Before,
+            &[&format!("DELETE FROM {}", exec::quote_ident(t))],
+            &mut s,
+        );
     }
     for part in &plan.parts {
         let t = &part.table;

@@ -53,7 +53,9 @@ impl Mode {
 
     /// Reads [`MODE_VAR`]'s value.
     pub fn parse(s: &str) -> Option<Mode> {
-        [Mode::Migrate, Mode::List, Mode::Seed].into_iter().find(|m| m.as_str() == s)
+        [Mode::Migrate, Mode::List, Mode::Seed]
+            .into_iter()
+            .find(|m| m.as_str() == s)
     }
 }
 
@@ -190,7 +192,13 @@ pub enum SeedLine {
 }
 
 impl SeedLine {
-    const ALL: [SeedLine; 5] = [SeedLine::Before, SeedLine::Table, SeedLine::Row, SeedLine::After, SeedLine::End];
+    const ALL: [SeedLine; 5] = [
+        SeedLine::Before,
+        SeedLine::Table,
+        SeedLine::Row,
+        SeedLine::After,
+        SeedLine::End,
+    ];
 
     pub fn tag(self) -> &'static str {
         match self {
