@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 pub struct DbmConfig {
     /// Package name of the migration crate.
     pub migration_crate: Option<String>,
+    /// The Migrator's path, crate first (`app::migrator::Migrator`), when the workspace has
+    /// several (see `workspace`).
+    pub migrator: Option<String>,
     /// Database URL; a relative SQLite path is relative to the workspace root.
     pub database_url: Option<String>,
     /// Name of sea-orm-migration's tracking table, when the Migrator overrides it.
