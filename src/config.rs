@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 pub struct DbmConfig {
     /// Package name of the migration crate.
     pub migration_crate: Option<String>,
+    /// The Migrator's path, crate first (`app::migrator::Migrator`), when the workspace has
+    /// several (see `workspace`).
+    pub migrator: Option<String>,
     /// Database URL; a relative SQLite path is relative to the workspace root.
     pub database_url: Option<String>,
     /// Name of sea-orm-migration's tracking table, when the Migrator overrides it.
@@ -171,7 +174,8 @@ impl DbUrl {
         }
     }
 
-    /// The URL with its password (the secret) replaced by `***`: safe to print.
+    /// The URL with every secret (the userinfo password, `password=`, `sslpassword=` and the
+    /// like in the query string) replaced by `***`: safe to print.
     pub fn redacted(&self) -> String {
         redact(&self.url)
     }
@@ -197,33 +201,75 @@ impl DbUrl {
     }
 }
 
-/// Replaces any password in a URL with `***`. Works on strings that are not valid URLs too.
+/// The URL with every secret replaced by `***`: the userinfo password and the value of any
+/// query parameter that carries one (see [`is_secret_key`]). Works on strings that are not
+/// valid URLs too (as [`redact_text`]).
 pub fn redact(raw: &str) -> String {
-    if let Ok(mut u) = url::Url::parse(raw) {
-        if u.password().is_some() {
-            let _ = u.set_password(Some("***"));
-            return u.to_string();
-        }
-        return raw.to_string();
-    }
-    redact_text(raw)
+    let without_password = match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => match u.set_password(Some("***")) {
+            Ok(()) => u.to_string(),
+            Err(()) => redact_userinfo(raw),
+        },
+        Ok(_) => raw.to_string(),
+        // Not a URL as the `url` crate reads it (e.g. a password with an unencoded `/`).
+        Err(_) => redact_userinfo(raw),
+    };
+    redact_pairs(&without_password)
 }
 
-/// Redacts `scheme://user:password@` patterns anywhere in a text (error messages).
+/// Redacts secrets anywhere in a text (driver and tool messages): the password of every
+/// `scheme://user:password@` and the value of every `key=value` whose key names a secret,
+/// as in a URL's query string (`?password=...&sslpassword=...`) or a libpq key/value
+/// connection string (`host=db password=... dbname=app`, quoted values included).
 pub fn redact_text(text: &str) -> String {
+    redact_pairs(&redact_userinfo(text))
+}
+
+/// Whether a connection parameter named `key` holds a secret: libpq's and sqlx's
+/// `password` and `sslpassword`, MySQL's `password`, and anything named like a password,
+/// secret, token or key for an API (`db_password`, `client-secret`, `access_token`,
+/// `api_key`, ...). Case, `-`, `_` and `.` do not matter; `key` is already percent-decoded.
+/// File names (`passfile`, `sslkey`, `sslcert`) are not secrets.
+pub fn is_secret_key(key: &str) -> bool {
+    let k: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    matches!(k.as_str(), "pass" | "pw" | "pwd")
+        || [
+            "password",
+            "passwd",
+            "passphrase",
+            "secret",
+            "token",
+            "apikey",
+            "accesskey",
+            "privatekey",
+            "credential",
+        ]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+/// `scheme://user:password@host` → `scheme://user:***@host`, for every URL in `text`.
+///
+/// The userinfo ends at the *last* `@` before whitespace or a quote, so that a password
+/// with an unencoded `@`, `:`, `/`, `?` or `#` is hidden whole; a URL whose path or query
+/// holds an `@` may lose more than its password, which is the safe side.
+fn redact_userinfo(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
-        // userinfo ends at '@' before any '/', whitespace or quote.
         let end = tail
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'' || c == '`')
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
             .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
+        let token = &tail[..end];
+        match token.rfind('@') {
             Some(at) => {
-                let userinfo = &authority[..at];
+                let userinfo = &token[..at];
                 match userinfo.find(':') {
                     Some(colon) => {
                         out.push_str(&userinfo[..colon]);
@@ -231,14 +277,91 @@ pub fn redact_text(text: &str) -> String {
                     }
                     None => out.push_str(userinfo),
                 }
-                out.push_str(&authority[at..]);
+                out.push_str(&token[at..]);
             }
-            None => out.push_str(authority),
+            None => out.push_str(token),
         }
         rest = &tail[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// `key=value` → `key=***` wherever the key names a secret ([`is_secret_key`]). The key
+/// may be percent-encoded and have spaces around `=`; a value runs to whitespace, `&` or a
+/// quote, or, when it is quoted, to its closing quote (backslash escapes honoured).
+fn redact_pairs(text: &str) -> String {
+    let is_key_byte = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'%');
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'=' {
+            i += 1;
+            continue;
+        }
+        let mut key_end = i;
+        while key_end > copied && b[key_end - 1] == b' ' {
+            key_end -= 1;
+        }
+        let mut key_start = key_end;
+        while key_start > copied && is_key_byte(b[key_start - 1]) {
+            key_start -= 1;
+        }
+        if key_start == key_end || !is_secret_key(&percent_decode(&text[key_start..key_end])) {
+            i += 1;
+            continue;
+        }
+        let mut start = i + 1;
+        while start < b.len() && b[start] == b' ' {
+            start += 1;
+        }
+        let end = match b.get(start) {
+            Some(&q @ (b'\'' | b'"')) => {
+                let mut j = start + 1;
+                let close = loop {
+                    match b.get(j) {
+                        None | Some(b'\n') => break j,
+                        Some(b'\\') => j += 2,
+                        Some(&c) if c == q => break j + 1,
+                        Some(_) => j += 1,
+                    }
+                };
+                close.min(b.len())
+            }
+            _ => text[start..]
+                .find(|c: char| c.is_whitespace() || matches!(c, '&' | '"' | '\'' | '`'))
+                .map_or(b.len(), |n| start + n),
+        };
+        if end > start {
+            out.push_str(&text[copied..start]);
+            out.push_str("***");
+            copied = end;
+        }
+        i = end.max(i + 1);
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// `%XX` decoded; anything else kept as it is.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Resolves the URL: flag, environment, `.env` in the workspace root, metadata, default.
@@ -298,6 +421,157 @@ mod tests {
         assert!(t.contains("bob:***@db/app"), "{t}");
     }
 
+    /// Every form a secret takes in a URL, through both [`redact`] and [`redact_text`].
+    #[test]
+    fn redacts_every_form_of_url_secret() {
+        for (raw, want) in [
+            // userinfo: plain, percent-encoded, and unencoded `@`, `:`, `/`, `?`, `#`
+            ("postgres://app:hunter2@db/app", "postgres://app:***@db/app"),
+            ("postgres://app:hun%40ter%3A2@db/app", "postgres://app:***@db/app"),
+            ("postgres://app:hun@ter2@db/app", "postgres://app:***@db/app"),
+            ("postgres://app:hun:ter2@db/app", "postgres://app:***@db/app"),
+            ("postgres://app:hun/ter2@db/app", "postgres://app:***@db/app"),
+            ("postgres://app:hun?ter#2@db:5432/app", "postgres://app:***@db:5432/app"),
+            ("postgres://:hunter2@db/app", "postgres://:***@db/app"),
+            // a user without a password is kept, whatever it looks like
+            ("postgres://tok3n@db/app", "postgres://tok3n@db/app"),
+            // the query string
+            (
+                "postgres://app@db/app?password=hunter2",
+                "postgres://app@db/app?password=***",
+            ),
+            (
+                "postgres://app@db/app?sslmode=require&password=hunter2&sslpassword=s3cr3t&application_name=x",
+                "postgres://app@db/app?sslmode=require&password=***&sslpassword=***&application_name=x",
+            ),
+            (
+                "postgres://app@db/app?PASSWORD=hunter2&%70assword=hunter2",
+                "postgres://app@db/app?PASSWORD=***&%70assword=***",
+            ),
+            (
+                "postgres://db/app?db_password=a&client-secret=b&access_token=c&api_key=d&apiKey=e&passwd=f&pwd=g",
+                "postgres://db/app?db_password=***&client-secret=***&access_token=***&api_key=***&apiKey=***&passwd=***&pwd=***",
+            ),
+            (
+                "postgres://db/app?password=hun%26ter2",
+                "postgres://db/app?password=***",
+            ),
+            (
+                "mysql://root@db/app?password=hunter2",
+                "mysql://root@db/app?password=***",
+            ),
+            // both at once
+            (
+                "postgres://app:hunter2@db/app?sslpassword=s3cr3t",
+                "postgres://app:***@db/app?sslpassword=***",
+            ),
+            // not secrets: file names and ordinary options stay
+            (
+                "postgres://app@db/app?passfile=/home/a/.pgpass&sslkey=/k.pem&sslcert=/c.pem&sslmode=verify-full",
+                "postgres://app@db/app?passfile=/home/a/.pgpass&sslkey=/k.pem&sslcert=/c.pem&sslmode=verify-full",
+            ),
+            ("sqlite:///w/data/app.db?mode=rwc", "sqlite:///w/data/app.db?mode=rwc"),
+        ] {
+            assert_eq!(redact(raw), want, "redact({raw})");
+            assert_eq!(redact_text(raw), want, "redact_text({raw})");
+            // Redacting twice changes nothing more.
+            assert_eq!(redact(&redact(raw)), want, "redact twice ({raw})");
+            // Inside a sentence, between quotes or backticks.
+            for (l, r) in [("error: ", " (refused)"), ("\"", "\""), ("`", "`"), ("(", " )")] {
+                let text = format!("{l}{raw}{r}");
+                assert_eq!(redact_text(&text), format!("{l}{want}{r}"), "redact_text({text})");
+            }
+        }
+    }
+
+    #[test]
+    fn redacts_key_value_connection_strings() {
+        for (raw, want) in [
+            (
+                "host=db port=5432 password=hunter2 dbname=app",
+                "host=db port=5432 password=*** dbname=app",
+            ),
+            ("host=db password = hunter2 user=app", "host=db password = *** user=app"),
+            (
+                "host=db password='hun ter\\' 2' dbname=app",
+                "host=db password=*** dbname=app",
+            ),
+            ("user=app sslpassword=\"s3 cr3t\"", "user=app sslpassword=***"),
+            ("password=hunter2", "password=***"),
+            ("PGPASSWORD=hunter2 psql", "PGPASSWORD=*** psql"),
+            ("password=", "password="),
+            ("unterminated password='hunter2", "unterminated password=***"),
+            (
+                "line one password='hunter2\nline two",
+                "line one password=***\nline two",
+            ),
+            // Look-alikes that are not secrets.
+            (
+                "sslmode=require passfile=/p user=app",
+                "sslmode=require passfile=/p user=app",
+            ),
+            ("a == b, x=1", "a == b, x=1"),
+        ] {
+            assert_eq!(redact_text(raw), want, "redact_text({raw:?})");
+        }
+    }
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "password",
+            "sslpassword",
+            "PASSWORD",
+            "ssl-password",
+            "db.password",
+            "passwd",
+            "pwd",
+            "pass",
+            "secret",
+            "client_secret",
+            "token",
+            "auth_token",
+            "api_key",
+            "API-KEY",
+            "aws_access_key_id",
+            "private_key",
+            "passphrase",
+        ] {
+            assert!(is_secret_key(k), "{k} is a secret");
+        }
+        for k in [
+            "user",
+            "host",
+            "passfile",
+            "sslkey",
+            "sslcert",
+            "sslrootcert",
+            "sslmode",
+            "application_name",
+            "options",
+            "dbname",
+        ] {
+            assert!(!is_secret_key(k), "{k} is not a secret");
+        }
+    }
+
+    #[test]
+    fn database_urls_print_without_any_secret() {
+        let u = DbUrl::parse(
+            "postgres://app@127.0.0.1:5432/db?password=hunter2&sslpassword=s3cr3t",
+            Path::new("/w"),
+            UrlSource::Environment,
+        )
+        .unwrap();
+        assert_eq!(
+            u.redacted(),
+            "postgres://app@127.0.0.1:5432/db?password=***&sslpassword=***"
+        );
+        assert!(u.expose().contains("hunter2"), "the real URL is kept for connecting");
+        let u = DbUrl::parse("postgres://app:p%2Fw@db/app", Path::new("/w"), UrlSource::Default).unwrap();
+        assert_eq!(u.redacted(), "postgres://app:***@db/app");
+    }
+
     #[test]
     fn sqlite_paths_are_relative_to_the_root() {
         let u = DbUrl::parse("sqlite://data/app.db", Path::new("/w"), UrlSource::Default).unwrap();
@@ -314,9 +588,12 @@ mod tests {
             "nope://a/b",
             "postgres://u:pw@host",
             "sqlite://",
+            "postgres://u@host?password=pw",
+            "postgres://u:p/w@host/db",
+            "mysql://u@host/db?password=pw",
         ] {
             let e = DbUrl::parse(bad, Path::new("/w"), UrlSource::CommandLine).unwrap_err();
-            assert!(!e.to_string().contains(":pw@"), "{e}");
+            assert!(!e.to_string().contains("pw"), "{e}");
             assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
         }
     }

@@ -1,9 +1,15 @@
 //! The list of migrations, read from the Migrator's source instead of compiling it.
 //!
 //! sea-orm-migration keeps the order of migrations in `Migrator::migrations()`, a
-//! `vec![Box::new(module::Migration), ...]` in the migration crate's `lib.rs`. Parsing it
-//! with `syn` gives the same list the compiled crate would, in milliseconds, and the
-//! positions needed to register a new migration without disturbing the user's code.
+//! `vec![Box::new(module::Migration), ...]` in the file of the module holding the Migrator:
+//! a migration crate's `lib.rs`, or a module of an application's library
+//! (`src/migrator/mod.rs`, `src/migrator.rs`). Parsing it with `syn` gives the same list the
+//! compiled crate would, in milliseconds, and the positions needed to register a new
+//! migration without disturbing the user's code.
+//!
+//! [`find_migrators`] finds that module: it follows a library's `mod` declarations from its
+//! root and reports every type implementing `MigratorTrait`, with the public path the
+//! runner can name it by (or why there is none).
 
 use crate::error::{Error, IoContext, Result};
 use proc_macro2::LineColumn;
@@ -105,7 +111,10 @@ pub fn checksum(text: &str) -> String {
 /// The parsed Migrator: its migrations in order.
 #[derive(Debug)]
 pub struct MigratorSource {
+    /// The file holding `impl MigratorTrait` (a crate root or a module's file).
     pub lib: PathBuf,
+    /// The folder of that module's submodules, where its migration files are.
+    pub dir: PathBuf,
     pub text: String,
     pub migrations: Vec<MigrationFile>,
     /// Tracking table name if `migration_table_name()` is overridden with a literal.
@@ -164,6 +173,7 @@ impl MigratorSource {
         if let Some(list) = crate::cache::get::<CachedList>("migrations", &key) {
             return Ok(MigratorSource {
                 lib: lib.to_path_buf(),
+                dir: module_dir(lib),
                 text,
                 table_name: list.table_name,
                 migrations: list
@@ -209,6 +219,7 @@ impl MigratorSource {
         let parsed = parse_lib(lib, &text)?;
         Ok(MigratorSource {
             lib: lib.to_path_buf(),
+            dir: module_dir(lib),
             migrations: parsed
                 .modules
                 .into_iter()
@@ -279,7 +290,23 @@ impl Layout {
     }
 }
 
-/// Parses `lib.rs`: the modules of the Migrator's list, with their files, and the layout.
+/// The folder holding the submodules of the module whose file is `file`: its own folder for
+/// a crate root or a `mod.rs` (`src/lib.rs` → `src/`, `src/migrator/mod.rs` →
+/// `src/migrator/`), the folder named after it for a non-`mod.rs` file
+/// (`src/migrator.rs` → `src/migrator/`). A crate root with another name (`[lib] path`) is
+/// told apart by having no such folder.
+pub fn module_dir(file: &Path) -> PathBuf {
+    let parent = file.parent().unwrap_or(Path::new("."));
+    match file.file_stem().and_then(|s| s.to_str()) {
+        None | Some("mod" | "lib" | "main") => parent.to_path_buf(),
+        Some(stem) => {
+            let nested = parent.join(stem);
+            if nested.is_dir() { nested } else { parent.to_path_buf() }
+        }
+    }
+}
+
+/// Parses the Migrator's file: the modules of its list, with their files, and the layout.
 fn parse_lib(lib: &Path, text: &str) -> Result<Parsed> {
     let err = |reason: String| Error::MigratorSource {
         path: lib.to_path_buf(),
@@ -289,7 +316,9 @@ fn parse_lib(lib: &Path, text: &str) -> Result<Parsed> {
         let lc = e.span().start();
         err(format!("line {}: {e}", lc.line))
     })?;
-    let src_dir = lib.parent().unwrap_or(Path::new("."));
+    // `#[path]` is relative to the file's folder; other modules are in the module's folder.
+    let file_dir = lib.parent().unwrap_or(Path::new("."));
+    let src_dir = module_dir(lib);
 
     // `mod x;` items, with their #[path] attributes.
     let mut mods: Vec<(String, Option<String>, LineColumn, bool)> = Vec::new();
@@ -365,8 +394,8 @@ fn parse_lib(lib: &Path, text: &str) -> Result<Parsed> {
             ))
         })?;
         let file = match mods.iter().find(|m| m.0 == module) {
-            Some((_, Some(p), _, _)) => src_dir.join(p),
-            _ => resolve_module_file(src_dir, &module),
+            Some((_, Some(p), _, _)) => file_dir.join(p),
+            _ => resolve_module_file(&src_dir, &module),
         };
         modules.push((module, file));
     }
@@ -471,6 +500,342 @@ fn resolve_module_file(src_dir: &Path, module: &str) -> PathBuf {
     }
     let nested = src_dir.join(module).join("mod.rs");
     if nested.exists() { nested } else { flat }
+}
+
+/// A type implementing `MigratorTrait` in a library's modules.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FoundMigrator {
+    /// The file holding `impl MigratorTrait for …` and its `migrations()` list.
+    pub file: PathBuf,
+    /// The module of that file, inside the crate (`[]` for the crate root).
+    pub module: Vec<String>,
+    /// The folder of that module's submodules: where its migrations are, and new ones go.
+    pub dir: PathBuf,
+    /// Where the type is, inside the crate: `["migrator", "Migrator"]`.
+    pub path: Vec<String>,
+    /// How another crate names it, relative to the crate (`migrator::Migrator`, or a
+    /// re-export such as `Migrator`); `None` when it cannot.
+    pub public: Option<String>,
+    /// Whether another crate can name the module of [`Self::file`] (for its `seeds`).
+    pub module_public: bool,
+    /// When there is no public path: the item to make `pub` (see [`Private`]).
+    pub private: Option<Private>,
+}
+
+/// Why a Migrator cannot be named from outside its crate: the first private item on its path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Private {
+    /// The file declaring the item, and the line.
+    pub file: PathBuf,
+    pub line: usize,
+    /// What it says now (`mod migrator;`), and what it must say (`pub mod migrator;`).
+    pub item: String,
+    pub fix: String,
+}
+
+impl FoundMigrator {
+    /// `crate::path::Type`, for messages and the `migrator` key.
+    pub fn full_path(&self, crate_name: &str) -> String {
+        let path = self.public.clone().unwrap_or_else(|| self.path.join("::"));
+        format!("{crate_name}::{path}")
+    }
+
+    /// Whether `wanted` (a path inside the crate, `migrator::Migrator`) names this Migrator:
+    /// its definition or its public path.
+    pub fn is_named(&self, wanted: &str) -> bool {
+        self.path.join("::") == wanted || self.public.as_deref() == Some(wanted)
+    }
+}
+
+/// What [`find_migrators`] found in one library, and the files it read (for the cache).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Discovery {
+    pub found: Vec<FoundMigrator>,
+    /// Modules with a `#[path]` attribute whose file names `MigratorTrait`: not followed.
+    pub unfollowed: Vec<Private>,
+    /// Every file read or looked for.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Finds the types implementing `MigratorTrait` in the library whose root file is `root`,
+/// following its `mod` declarations (`x.rs`, `x/mod.rs`, inline modules; `#[path]` is not
+/// followed) and its `pub use` re-exports. Modules registered in a Migrator's
+/// `migrations()` are not read: they are migrations. A file without `mod`, `pub use` or
+/// `MigratorTrait` in its text is not parsed.
+pub fn find_migrators(root: &Path) -> Discovery {
+    let mut w = Walker::default();
+    let dir = root.parent().unwrap_or(Path::new(".")).to_path_buf();
+    w.file(root, &[], &dir, 0);
+    w.finish()
+}
+
+#[derive(Default)]
+struct Walker {
+    inputs: Vec<PathBuf>,
+    /// Module path → its declaration (file, line, `pub`).
+    decls: std::collections::HashMap<Vec<String>, (PathBuf, usize, bool)>,
+    /// Struct path → `pub`.
+    structs: std::collections::HashMap<Vec<String>, bool>,
+    /// `pub use`: the module it is in, the path it names, its name there (`None`: glob).
+    uses: Vec<(Vec<String>, Vec<String>, Option<String>)>,
+    /// `impl MigratorTrait`: file, module, module folder, type path.
+    impls: Vec<(PathBuf, Vec<String>, PathBuf, Vec<String>)>,
+    unfollowed: Vec<Private>,
+}
+
+impl Walker {
+    fn file(&mut self, file: &Path, module: &[String], dir: &Path, depth: usize) {
+        self.inputs.push(file.to_path_buf());
+        let Ok(text) = std::fs::read_to_string(file) else {
+            return;
+        };
+        if !(text.contains("mod ") || text.contains("pub use") || text.contains("MigratorTrait")) {
+            return;
+        }
+        // A file that does not parse does not compile either: cargo will say why.
+        let Ok(parsed) = syn::parse_file(&text) else { return };
+        self.items(&parsed.items, file, module, dir, depth);
+    }
+
+    fn items(&mut self, items: &[Item], file: &Path, module: &[String], dir: &Path, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        // The modules of a Migrator's list are migrations: not read.
+        let mut migrations: Vec<String> = Vec::new();
+        for item in items {
+            if let Item::Impl(imp) = item
+                && is_migrator_impl(imp)
+            {
+                if let syn::Type::Path(tp) = &*imp.self_ty
+                    && tp.qself.is_none()
+                    && let Some(path) = resolve(module, &segments(&tp.path), tp.path.leading_colon.is_some())
+                {
+                    self.impls
+                        .push((file.to_path_buf(), module.to_vec(), dir.to_path_buf(), path));
+                }
+                for it in &imp.items {
+                    if let ImplItem::Fn(f) = it
+                        && f.sig.ident == "migrations"
+                        && let Some(mac) = find_vec_macro(&f.block)
+                        && let Ok(elems) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+                    {
+                        migrations.extend(elems.iter().filter_map(migration_module));
+                    }
+                }
+            }
+        }
+        for item in items {
+            match item {
+                Item::Struct(s) => {
+                    let mut p = module.to_vec();
+                    p.push(s.ident.to_string());
+                    self.structs.insert(p, is_pub(&s.vis));
+                }
+                Item::Use(u) if is_pub(&u.vis) && u.leading_colon.is_none() => {
+                    let mut flat = Vec::new();
+                    flatten_use(&u.tree, Vec::new(), &mut flat);
+                    for (target, name) in flat {
+                        if let Some(target) = resolve(module, &target, false) {
+                            self.uses.push((module.to_vec(), target, name));
+                        }
+                    }
+                }
+                Item::Mod(m) => {
+                    let name = m.ident.to_string();
+                    let mut path = module.to_vec();
+                    path.push(name.clone());
+                    let line = m.span().start().line;
+                    self.decls
+                        .insert(path.clone(), (file.to_path_buf(), line, is_pub(&m.vis)));
+                    let child_dir = dir.join(&name);
+                    if let Some((_, items)) = &m.content {
+                        self.items(items, file, &path, &child_dir, depth + 1);
+                    } else if let Some(target) = path_attr(m) {
+                        let target = file.parent().unwrap_or(Path::new(".")).join(target);
+                        self.inputs.push(target.clone());
+                        if std::fs::read_to_string(&target).is_ok_and(|t| t.contains("MigratorTrait")) {
+                            let vis = if is_pub(&m.vis) { "pub " } else { "" };
+                            self.unfollowed.push(Private {
+                                file: file.to_path_buf(),
+                                line,
+                                item: format!("#[path = {:?}] {vis}mod {name};", path_attr(m).unwrap_or_default()),
+                                fix: format!(
+                                    "`{}` or `{}`",
+                                    dir.join(format!("{name}.rs")).display(),
+                                    child_dir.join("mod.rs").display()
+                                ),
+                            });
+                        }
+                    } else if !migrations.contains(&name) {
+                        let flat = dir.join(format!("{name}.rs"));
+                        let nested = child_dir.join("mod.rs");
+                        self.inputs.push(flat.clone());
+                        self.inputs.push(nested.clone());
+                        if flat.is_file() {
+                            self.file(&flat, &path, &child_dir, depth + 1);
+                        } else if nested.is_file() {
+                            self.file(&nested, &path, &child_dir, depth + 1);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether another crate can name the module `path`: every module on the way is `pub`.
+    fn public_module(&self, path: &[String]) -> bool {
+        (1..=path.len()).all(|i| self.decls.get(&path[..i]).is_some_and(|d| d.2))
+    }
+
+    fn finish(self) -> Discovery {
+        let mut found = Vec::new();
+        for (file, module, dir, path) in &self.impls {
+            let Some((name, type_module)) = path.split_last() else {
+                continue;
+            };
+            // A type defined elsewhere (imported) is taken as public: the compiler decides.
+            let struct_pub = self.structs.get(path).copied().unwrap_or(true);
+            let direct = (struct_pub && self.public_module(type_module)).then(|| path.join("::"));
+            let reexport = self
+                .uses
+                .iter()
+                .filter(|(at, _, _)| struct_pub && self.public_module(at))
+                .filter_map(|(at, target, alias)| {
+                    let named = match alias {
+                        Some(alias) if target == path => alias.clone(),
+                        None if target == type_module => name.clone(),
+                        _ => return None,
+                    };
+                    let mut p = at.clone();
+                    p.push(named);
+                    Some(p.join("::"))
+                })
+                .min_by_key(|p| (p.len(), p.clone()));
+            let public = direct.or(reexport);
+            let private = match &public {
+                Some(_) => None,
+                None if !struct_pub => Some(Private {
+                    file: file.clone(),
+                    line: 0,
+                    item: format!("struct {name}"),
+                    fix: format!("pub struct {name}"),
+                }),
+                None => (1..=type_module.len()).find_map(|i| {
+                    let (f, line, is_pub) = self.decls.get(&type_module[..i])?;
+                    let m = &type_module[i - 1];
+                    (!is_pub).then(|| Private {
+                        file: f.clone(),
+                        line: *line,
+                        item: format!("mod {m}"),
+                        fix: format!("pub mod {m}"),
+                    })
+                }),
+            };
+            found.push(FoundMigrator {
+                file: file.clone(),
+                module: module.clone(),
+                dir: dir.clone(),
+                path: path.clone(),
+                public,
+                module_public: self.public_module(module),
+                private,
+            });
+        }
+        let mut inputs = self.inputs;
+        inputs.sort();
+        inputs.dedup();
+        Discovery {
+            found,
+            unfollowed: self.unfollowed,
+            inputs,
+        }
+    }
+}
+
+fn is_pub(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
+fn is_migrator_impl(imp: &syn::ItemImpl) -> bool {
+    imp.trait_
+        .as_ref()
+        .and_then(|(_, p, _)| p.segments.last())
+        .is_some_and(|s| s.ident == "MigratorTrait")
+}
+
+fn segments(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+fn path_attr(m: &syn::ItemMod) -> Option<String> {
+    m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| {
+        if let syn::Meta::NameValue(nv) = &a.meta
+            && let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s), ..
+            }) = &nv.value
+        {
+            return Some(s.value());
+        }
+        None
+    })
+}
+
+/// A path written in module `module` as a path from the crate root: `crate::`, `self::`,
+/// `super::` or relative to the module. `None` for another crate's path.
+fn resolve(module: &[String], segs: &[String], leading_colon: bool) -> Option<Vec<String>> {
+    if leading_colon {
+        return None;
+    }
+    let mut out = module.to_vec();
+    let mut rest = segs;
+    if let Some((first, tail)) = segs.split_first()
+        && first == "crate"
+    {
+        out.clear();
+        rest = tail;
+    }
+    let mut leading = true;
+    for s in rest {
+        match s.as_str() {
+            "self" if leading => {}
+            "super" if leading => {
+                out.pop()?;
+            }
+            _ => {
+                leading = false;
+                out.push(s.clone());
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `use a::{b, c as d, e::*}` → `(a::b, b)`, `(a::c, d)`, `(a::e, glob)`.
+fn flatten_use(tree: &syn::UseTree, prefix: Vec<String>, out: &mut Vec<(Vec<String>, Option<String>)>) {
+    let with = |ident: &syn::Ident| {
+        let mut p = prefix.clone();
+        if ident != "self" {
+            p.push(ident.to_string());
+        }
+        p
+    };
+    match tree {
+        syn::UseTree::Path(p) => flatten_use(&p.tree, with(&p.ident), out),
+        syn::UseTree::Name(n) => {
+            let path = with(&n.ident);
+            let name = path.last().cloned();
+            out.push((path, name));
+        }
+        syn::UseTree::Rename(r) => out.push((with(&r.ident), Some(r.rename.to_string()))),
+        syn::UseTree::Glob(_) => out.push((prefix, None)),
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                flatten_use(t, prefix.clone(), out);
+            }
+        }
+    }
 }
 
 /// A hand-written `impl MigrationName` returning a literal overrides the file stem.
@@ -629,5 +994,179 @@ impl MigratorTrait for Migrator {
         let lib = "pub struct Migrator;\nimpl MigratorTrait for Migrator { fn migrations() -> Vec<Box<dyn MigrationTrait>> { make() } }\n";
         let e = MigratorSource::parse(Path::new("/x/src/lib.rs"), lib.into()).unwrap_err();
         assert!(e.to_string().contains("vec!"), "{e}");
+    }
+
+    /// Writes `files` (path, text) under a temp dir; returns it.
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    const MIGRATOR: &str = "use sea_orm_migration::prelude::*;\n\nmod m1_a;\n\npub struct Migrator;\n\n#[async_trait::async_trait]\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![Box::new(m1_a::Migration)]\n    }\n}\n";
+
+    fn strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn finds_a_migrator_in_a_mod_rs_module_of_an_application() {
+        let t = tree(&[
+            ("src/lib.rs", "pub mod entities;\npub mod migrator;\n"),
+            ("src/entities/mod.rs", "pub mod user;\n"),
+            ("src/entities/user.rs", "pub struct Model;\n"),
+            ("src/migrator/mod.rs", MIGRATOR),
+            ("src/migrator/m1_a.rs", "// a migration"),
+        ]);
+        let d = find_migrators(&t.path().join("src/lib.rs"));
+        assert!(d.unfollowed.is_empty());
+        let [f] = d.found.as_slice() else { panic!("{d:?}") };
+        assert_eq!(f.file, t.path().join("src/migrator/mod.rs"));
+        assert_eq!(f.dir, t.path().join("src/migrator"));
+        assert_eq!(strs(&f.module), ["migrator"]);
+        assert_eq!(f.public.as_deref(), Some("migrator::Migrator"));
+        assert!(f.module_public && f.private.is_none());
+        assert_eq!(f.full_path("app"), "app::migrator::Migrator");
+        // Migrations are not read to find the Migrator; the files looked at are its inputs.
+        assert!(
+            !d.inputs.contains(&t.path().join("src/migrator/m1_a.rs")),
+            "{:?}",
+            d.inputs
+        );
+        assert!(
+            d.inputs.contains(&t.path().join("src/migrator.rs")),
+            "a file that may appear"
+        );
+
+        // The migrations resolve next to the module's file, and `create` registers there.
+        let src = MigratorSource::load(&f.file).unwrap();
+        assert_eq!(src.dir, t.path().join("src/migrator"));
+        assert_eq!(src.migrations[0].file, t.path().join("src/migrator/m1_a.rs"));
+        assert!(src.migrations[0].checksum().is_some(), "the file was read");
+    }
+
+    #[test]
+    fn finds_a_migrator_in_a_non_mod_rs_module_and_through_a_re_export() {
+        let t = tree(&[
+            ("src/lib.rs", "mod migration;\npub use migration::Migrator;\n"),
+            ("src/migration.rs", MIGRATOR),
+            ("src/migration/m1_a.rs", "// a migration"),
+        ]);
+        let d = find_migrators(&t.path().join("src/lib.rs"));
+        let [f] = d.found.as_slice() else { panic!("{d:?}") };
+        assert_eq!(f.dir, t.path().join("src/migration"));
+        assert_eq!(f.public.as_deref(), Some("Migrator"), "the re-export");
+        assert!(!f.module_public);
+        assert!(f.is_named("Migrator") && f.is_named("migration::Migrator"));
+        let src = MigratorSource::load(&f.file).unwrap();
+        assert_eq!(src.migrations[0].file, t.path().join("src/migration/m1_a.rs"));
+        assert_eq!(
+            module_dir(&t.path().join("src/migration.rs")),
+            t.path().join("src/migration")
+        );
+        assert_eq!(module_dir(&t.path().join("src/lib.rs")), t.path().join("src"));
+    }
+
+    #[test]
+    fn a_migration_crate_root_and_nested_inline_modules() {
+        let t = tree(&[("src/lib.rs", MIGRATOR)]);
+        let d = find_migrators(&t.path().join("src/lib.rs"));
+        let [f] = d.found.as_slice() else { panic!("{d:?}") };
+        assert_eq!(f.public.as_deref(), Some("Migrator"));
+        assert!(f.module.is_empty() && f.module_public);
+        assert_eq!(f.dir, t.path().join("src"));
+
+        let t = tree(&[
+            ("src/lib.rs", "pub mod db {\n    pub mod schema;\n}\n"),
+            (
+                "src/db/schema.rs",
+                &MIGRATOR
+                    .replace("pub struct Migrator", "pub struct AppMigrator")
+                    .replace("for Migrator", "for AppMigrator"),
+            ),
+        ]);
+        let d = find_migrators(&t.path().join("src/lib.rs"));
+        let [f] = d.found.as_slice() else { panic!("{d:?}") };
+        assert_eq!(f.public.as_deref(), Some("db::schema::AppMigrator"));
+        assert_eq!(f.dir, t.path().join("src/db/schema"));
+    }
+
+    #[test]
+    fn a_private_module_or_struct_names_the_item_to_make_pub() {
+        let t = tree(&[
+            ("src/lib.rs", "pub mod db;\n"),
+            ("src/db/mod.rs", "// the schema\nmod migrator;\n"),
+            ("src/db/migrator/mod.rs", MIGRATOR),
+        ]);
+        let d = find_migrators(&t.path().join("src/lib.rs"));
+        let [f] = d.found.as_slice() else { panic!("{d:?}") };
+        assert_eq!(f.public, None);
+        let p = f.private.as_ref().unwrap();
+        assert_eq!(
+            (p.item.as_str(), p.fix.as_str(), p.line),
+            ("mod migrator", "pub mod migrator", 2)
+        );
+        assert_eq!(p.file, t.path().join("src/db/mod.rs"));
+
+        let t = tree(&[
+            ("src/lib.rs", "pub mod migrator;\n"),
+            (
+                "src/migrator.rs",
+                &MIGRATOR.replace("pub struct Migrator", "struct Migrator"),
+            ),
+        ]);
+        let d = find_migrators(&t.path().join("src/lib.rs"));
+        let p = d.found[0].private.as_ref().unwrap();
+        assert_eq!(p.fix, "pub struct Migrator");
+    }
+
+    #[test]
+    fn a_path_attribute_is_not_followed_but_reported() {
+        let t = tree(&[
+            ("src/lib.rs", "#[path = \"schema/migrations.rs\"]\npub mod migrator;\n"),
+            ("src/schema/migrations.rs", MIGRATOR),
+        ]);
+        let d = find_migrators(&t.path().join("src/lib.rs"));
+        assert!(d.found.is_empty());
+        let [p] = d.unfollowed.as_slice() else { panic!("{d:?}") };
+        assert_eq!(p.line, 1);
+        assert!(
+            p.item.contains("#[path = \"schema/migrations.rs\"] pub mod migrator;"),
+            "{}",
+            p.item
+        );
+        assert!(p.fix.contains("src/migrator.rs"), "{}", p.fix);
+    }
+
+    #[test]
+    fn use_paths_resolve_from_the_crate_root() {
+        let m = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(resolve(&m(&["a"]), &m(&["b", "C"]), false), Some(m(&["a", "b", "C"])));
+        assert_eq!(
+            resolve(&m(&["a"]), &m(&["crate", "b", "C"]), false),
+            Some(m(&["b", "C"]))
+        );
+        assert_eq!(
+            resolve(&m(&["a", "x"]), &m(&["super", "C"]), false),
+            Some(m(&["a", "C"]))
+        );
+        assert_eq!(resolve(&m(&["a"]), &m(&["self", "C"]), false), Some(m(&["a", "C"])));
+        assert_eq!(resolve(&m(&[]), &m(&["super", "C"]), false), None);
+        let tree: syn::ItemUse = syn::parse_str("pub use a::{b::C, d as e, f::*, self};").unwrap();
+        let mut out = Vec::new();
+        flatten_use(&tree.tree, Vec::new(), &mut out);
+        assert_eq!(
+            out,
+            [
+                (m(&["a", "b", "C"]), Some("C".into())),
+                (m(&["a", "d"]), Some("e".into())),
+                (m(&["a", "f"]), None),
+                (m(&["a"]), Some("a".into())),
+            ]
+        );
     }
 }

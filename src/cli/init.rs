@@ -21,10 +21,26 @@ pub async fn run(mut ctx: Ctx, opts: &Options, args: InitArgs) -> Result<i32> {
             "Created",
             format!("migration crate `{}` in {dir}/", report.migration_crate),
         );
-    } else {
+    } else if !report.migrator_in_module {
         sh.status(
             "Adopted",
-            format!("migration crate `{}` in {dir}/", report.migration_crate),
+            format!(
+                "migration crate `{}` in {dir}/ ({})",
+                report.migration_crate,
+                migrations(report.migrations)
+            ),
+        );
+    } else {
+        // A Migrator inside another crate (an application's library): say where exactly.
+        sh.status(
+            "Adopted",
+            format!(
+                "Migrator `{}` of crate `{}` in {} ({})",
+                report.migrator,
+                report.migration_crate,
+                ctx.ws.rel(&report.migrator_file),
+                migrations(report.migrations)
+            ),
         );
     }
     if report.added_member {
@@ -44,4 +60,12 @@ pub async fn run(mut ctx: Ctx, opts: &Options, args: InitArgs) -> Result<i32> {
         ctx.shell.json(&serde_json::to_value(&report).unwrap_or_default());
     }
     Ok(exit_codes::OK)
+}
+
+fn migrations(n: usize) -> String {
+    if n == 1 {
+        "1 migration".into()
+    } else {
+        format!("{n} migrations")
+    }
 }

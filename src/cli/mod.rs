@@ -55,6 +55,19 @@ struct GlobalArgs {
     /// Print only errors.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Seconds allowed for reaching the database server and logging in (default 5).
+    #[arg(long, global = true, env = "CARGO_DBM_CONNECT_TIMEOUT", hide_env_values = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    connect_timeout: Option<std::time::Duration>,
+}
+
+/// A positive number of seconds, such as `10` or `2.5`.
+fn parse_seconds(s: &str) -> std::result::Result<std::time::Duration, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| *n > 0.0)
+        .and_then(|n| std::time::Duration::try_from_secs_f64(n).ok())
+        .ok_or_else(|| format!("`{s}` is not a number of seconds greater than 0 (e.g. 10 or 2.5)"))
 }
 
 /// `--yes` and `--allow-protected`, for every destructive command.
@@ -149,6 +162,9 @@ pub fn main() -> i32 {
         }
     };
     let shell = Shell::new(cli.global.format, cli.global.quiet);
+    if let Some(timeout) = cli.global.connect_timeout {
+        crate::db::set_connect_timeout(timeout);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

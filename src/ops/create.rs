@@ -1,4 +1,5 @@
-//! `create NAME`: a new migration file from the template, registered in the Migrator.
+//! `create NAME`: a new migration file from the template, written next to the Migrator's
+//! module and registered in it.
 
 use crate::error::{Error, IoContext, Result};
 use crate::migrator_source::MigratorSource;
@@ -76,21 +77,37 @@ pub fn write_new(
         )));
     }
 
-    let dir = mig.lib.parent().unwrap_or(&mig.dir);
+    // Next to the Migrator's module: `src/` of a migration crate, `src/migrator/` of an
+    // application whose library holds the Migrator (created for a first migration of
+    // `src/migrator.rs`).
+    let dir = &mig.module_dir;
     let file = dir.join(format!("{version}.rs"));
     let new_lib = src.with_migration(&version)?;
+    let made_dir = !dir.is_dir();
+    if made_dir {
+        crate::workspace::create_dir_all(dir)?;
+    }
 
-    // The file first (refusing to overwrite), then lib.rs atomically; undo the file if that fails.
+    // The file first (refusing to overwrite), then the Migrator's file atomically; undo the
+    // file if that fails.
+    let undo_dir = || {
+        if made_dir {
+            let _ = std::fs::remove_dir(dir);
+        }
+    };
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&file)
-        .context(|| format!("could not create `{}`", file.display()))?;
-    f.write_all(text.as_bytes())
-        .context(|| format!("could not write `{}`", file.display()))?;
+        .context(|| format!("could not create `{}`", file.display()))
+        .inspect_err(|_| undo_dir())?;
+    let written = f
+        .write_all(text.as_bytes())
+        .context(|| format!("could not write `{}`", file.display()));
     drop(f);
-    if let Err(e) = write_atomic(&mig.lib, &new_lib) {
+    if let Err(e) = written.and_then(|()| write_atomic(&mig.lib, &new_lib)) {
         let _ = std::fs::remove_file(&file);
+        undo_dir();
         return Err(e);
     }
     Ok(Created {

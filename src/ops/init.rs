@@ -1,6 +1,8 @@
 //! `init`: creates (or adopts) the migration crate, makes it a workspace member, writes
 //! `[workspace.metadata.dbm]`, and creates the SQLite database. Running it again changes
-//! nothing.
+//! nothing. A Migrator found in the workspace (a migration crate, or a module of an
+//! application's library) is adopted only once its list of migrations is read; the
+//! crate's own files are never changed.
 
 use super::{Ctx, Options};
 use crate::config::Engine;
@@ -16,6 +18,13 @@ pub struct InitReport {
     /// The migration crate, and whether it was created now (false = adopted/already there).
     pub migration_crate: String,
     pub migration_dir: PathBuf,
+    /// The Migrator's path (`migration::Migrator`, `app::migrator::Migrator`), the file
+    /// holding it, and how many migrations its `migrations()` lists (read, not compiled).
+    pub migrator: String,
+    pub migrator_file: PathBuf,
+    pub migrations: usize,
+    /// Whether the Migrator is a module of its crate rather than the library's root.
+    pub migrator_in_module: bool,
     pub created_crate: bool,
     pub added_member: bool,
     pub wrote_config: bool,
@@ -34,8 +43,9 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
 
     match ctx.ws.migration.clone() {
         Some(m) => {
-            report.migration_crate = m.name;
-            report.migration_dir = m.dir;
+            // Adopted only once its Migrator is read: an unreadable one is an error here,
+            // before anything is written.
+            describe(&mut report, &m)?;
         }
         None => {
             let dir = ctx.ws.root.join(name);
@@ -119,7 +129,8 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
     if report.added_member || report.wrote_config {
         super::create::write_atomic(&manifest, &doc.to_string())?;
         ctx.reload(opts)?;
-        ctx.ws.migration()?;
+        let m = ctx.ws.migration()?.clone();
+        describe(&mut report, &m)?;
     }
 
     if ctx.url.engine == Engine::Sqlite
@@ -131,6 +142,18 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
         report.created_database = Some(path);
     }
     Ok(report)
+}
+
+/// Fills the report with what the Migrator's source says.
+fn describe(report: &mut InitReport, m: &crate::workspace::MigrationCrate) -> Result<()> {
+    let src = crate::migrator_source::MigratorSource::load(&m.lib)?;
+    report.migration_crate = m.name.clone();
+    report.migration_dir = m.dir.clone();
+    report.migrator = format!("{}::{}", m.lib_name, m.migrator);
+    report.migrator_file = m.lib.clone();
+    report.migrations = src.migrations.len();
+    report.migrator_in_module = m.lib != m.crate_root;
+    Ok(())
 }
 
 fn write_crate(ctx: &Ctx, dir: &std::path::Path, name: &str) -> Result<()> {

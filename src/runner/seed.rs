@@ -14,15 +14,28 @@ use crate::workspace::MigrationCrate;
 use std::path::Path;
 
 /// Writes the seed sources of the runner: the shared executor, the seed mode, and the
-/// dispatch to the migration crate's `seeds::<profile>` functions found in its source.
+/// dispatch to the `seeds::<profile>` functions found in the source, in the `seeds` module
+/// next to the Migrator (`migration::seeds` in a migration crate, `app::migrator::seeds`
+/// for a Migrator inside an application's library).
 pub(super) fn write_sources(dir: &Path, mig: &MigrationCrate) -> Result<()> {
     write_if_changed(&dir.join("seed_exec.rs"), templates::RUNNER_SEED_EXEC.source)?;
     write_if_changed(&dir.join("seed_mode.rs"), templates::RUNNER_SEED_MODE.source)?;
     let functions = crate::seed::rust::functions(&mig.lib)?;
+    let seeds = match mig.module.as_deref() {
+        Some("") => "migration::seeds".to_string(),
+        Some(module) => format!("migration::{module}::seeds"),
+        None if functions.is_empty() => String::new(),
+        None => {
+            return Err(Error::Config(format!(
+                "the seed functions in the `seeds` module next to `{}` cannot be called: the Migrator's module is private; make the modules on its path `pub`",
+                mig.lib.display()
+            )));
+        }
+    };
     let mut arms = String::new();
     for f in &functions {
         arms.push_str(&format!(
-            "        {f:?} => Some(migration::seeds::{f}(db).await.map_err(|e| DbErr::Custom(e.to_string()))),\n"
+            "        {f:?} => Some({seeds}::{f}(db).await.map_err(|e| DbErr::Custom(e.to_string()))),\n"
         ));
     }
     let src = format!(

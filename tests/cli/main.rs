@@ -12,6 +12,7 @@ mod cache;
 mod create;
 mod errors;
 mod help;
+mod in_app;
 mod init;
 mod migrate;
 mod rebuild;
