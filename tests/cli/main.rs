@@ -15,6 +15,7 @@ mod help;
 mod in_app;
 mod init;
 mod migrate;
+mod real_projects;
 mod rebuild;
 mod safety;
 mod secrets;
