@@ -18,5 +18,6 @@ mod migrate;
 mod rebuild;
 mod safety;
 mod secrets;
+mod sea_orm_v1;
 mod seed;
 mod verify;
