@@ -54,8 +54,21 @@ pub enum Error {
     #[error("the Migrator lists the same version more than once: {}", versions.join(", "))]
     DuplicateVersions { versions: Vec<String> },
 
-    #[error("could not compile the migrations")]
-    Build { detail: String },
+    /// `generated`: the errors are all in the code cargo dbm generated, written for this
+    /// version (`sea-orm-migration 1.1.20`): cargo dbm's bug, not the user's.
+    #[error("{}", match generated {
+        Some(v) => format!("could not compile the migrations: the code cargo dbm generated for {v} does not compile (a bug in cargo dbm, not in your code)"),
+        None => "could not compile the migrations".to_string(),
+    })]
+    Build { detail: String, generated: Option<String> },
+
+    #[error("`{package}` uses {krate} {version}, which cargo dbm does not support (supported: {supported})")]
+    UnsupportedVersion {
+        package: String,
+        krate: String,
+        version: String,
+        supported: String,
+    },
 
     #[error("migration `{version}` failed ({direction}): {message}")]
     MigrationFailed {
@@ -113,6 +126,7 @@ impl Error {
                 exit_codes::HISTORY
             }
             Build { .. } => exit_codes::BUILD,
+            UnsupportedVersion { .. } => exit_codes::UNSUPPORTED,
             Untracked { .. } => exit_codes::UNTRACKED,
             MigrationFailed { .. } => exit_codes::MIGRATION,
             Refused { .. } => exit_codes::REFUSED,
@@ -151,7 +165,13 @@ impl Error {
                 "restore the migration files (e.g. from version control), or remove their rows from the tracking table if they were deliberately deleted".into()
             }
             DuplicateVersions { .. } => "give each migration its own file and register it once in `fn migrations()`".into(),
-            Build { .. } => "fix the compile error shown above, then run the command again".into(),
+            Build { generated: None, .. } => "fix the compile error shown above, then run the command again".into(),
+            Build { generated: Some(_), .. } => {
+                "please report it to the cargo-dbm maintainers with the errors above and the versions in your Cargo.lock; meanwhile the migration crate's own CLI (`cargo run -p <crate> -- up`) still works".into()
+            }
+            UnsupportedVersion { krate, supported, .. } => format!(
+                "cargo dbm writes its runner for {krate} {supported}: move the crate to one of them (e.g. `{krate} = \"1.1\"` in its Cargo.toml, then `cargo update -p {krate}`), or use the crate's own CLI"
+            ),
             Untracked { .. } => {
                 "if its schema already matches the migrations, record that with `cargo dbm stamp head`; if it matches an earlier migration, run `cargo dbm up --baseline <that migration>` to record up to it and apply the rest".into()
             }

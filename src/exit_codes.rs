@@ -44,6 +44,10 @@ pub const TOOL: i32 = 16;
 /// of the wrong type, a constraint violation); nothing was inserted.
 pub const SEED: i32 = 17;
 
+/// The workspace resolves a sea-orm-migration (or sea-orm) version that cargo dbm writes no
+/// runner for (supported: 1.1.x and 2.0.x); refused before anything is built or changed.
+pub const UNSUPPORTED: i32 = 18;
+
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
     (OK, "success"),
@@ -78,6 +82,10 @@ pub const TABLE: &[(i32, &str)] = &[
     (
         SEED,
         "seed data rejected (bad file, value, table, column or constraint); nothing inserted",
+    ),
+    (
+        UNSUPPORTED,
+        "unsupported sea-orm-migration/sea-orm version (supported: 1.1.x, 2.0.x)",
     ),
 ];
 

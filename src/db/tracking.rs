@@ -148,14 +148,59 @@ pub async fn create_schema(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// Creates the PostgreSQL schema if one is configured, `seaql_migrations` (exactly as
-/// sea-orm-migration does) and `dbm_history`.
+/// How the workspace's sea-orm-migration creates its tracking table. Both lines build it
+/// from the same entity (`seaql_migrations.rs`: `version: String` as primary key,
+/// `applied_at: i64`) with `Schema::create_table_from_entity` and `if_not_exists`; the SQL
+/// differs by the sea-query each uses:
+///
+/// | line | SQLite | PostgreSQL |
+/// |---|---|---|
+/// | 1.1.x (sea-query 0.32) | `"version" varchar NOT NULL PRIMARY KEY, "applied_at" bigint NOT NULL` | the same |
+/// | 2.0.x (sea-query 1.x) | `"version" varchar NOT NULL PRIMARY KEY, "applied_at" integer NOT NULL` | `… "applied_at" bigint NOT NULL` |
+///
+/// (sea-query's `option-sqlite-exact-column-type` feature would make 1.1 write `integer`
+/// too; sea-orm does not enable it.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    V1_1,
+    V2_0,
+}
+
+/// The form for this process, set when the sea-orm-migration version is resolved (before
+/// any runner is built). Commands that create the table without building (`stamp`, a
+/// baseline with nothing left to run) fall back to 2.0's form, which differs from 1.1's
+/// only in SQLite's declared type of `applied_at` (both have INTEGER affinity).
+static FORM: std::sync::Mutex<Option<Form>> = std::sync::Mutex::new(None);
+
+/// Records how the workspace's sea-orm-migration creates the tracking table.
+pub fn set_form(form: Form) {
+    *FORM.lock().unwrap_or_else(|e| e.into_inner()) = Some(form);
+}
+
+fn form() -> Form {
+    FORM.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or(Form::V2_0)
+}
+
+/// The `CREATE TABLE` of the tracking table as sea-orm-migration `form` writes it on
+/// `backend` (see [`Form`]).
+pub fn create_tracking_table(table: &str, form: Form, backend: DbBackend) -> String {
+    let applied_at = match (form, backend) {
+        (Form::V2_0, DbBackend::Sqlite) => "integer",
+        _ => "bigint",
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} ( \"version\" varchar NOT NULL PRIMARY KEY, \"applied_at\" {applied_at} NOT NULL )",
+        quote(table)
+    )
+}
+
+/// Creates the PostgreSQL schema if one is configured, `seaql_migrations` (exactly as the
+/// workspace's sea-orm-migration does, see [`Form`]) and `dbm_history`.
 pub async fn install(db: &Db, table: &str) -> Result<()> {
     create_schema(db).await?;
-    let t = quote(table);
     db.exec(
         &format!("creating `{table}`"),
-        &format!("CREATE TABLE IF NOT EXISTS {t} ( \"version\" varchar NOT NULL PRIMARY KEY, \"applied_at\" bigint NOT NULL )"),
+        &create_tracking_table(table, form(), db.backend()),
     )
     .await?;
     let id = match db.backend() {
@@ -289,4 +334,38 @@ async fn audit<C: ConnectionTrait>(
         .await
         .map(|_| ())
         .map_err(|e| Error::db("writing the migration history", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table as sea-query 1.x (sea-orm 2.0's, the one cargo-dbm links) writes the
+    /// columns of sea-orm-migration's `seaql_migrations` entity; 1.1's form is proven
+    /// against sea-orm-migration 1.1 itself by the `sea_orm_v1` integration tests.
+    #[test]
+    fn the_tracking_table_is_created_as_each_line_creates_it() {
+        use sea_orm::sea_query::{Alias, ColumnDef, Table};
+        let mut stmt = Table::create()
+            .table(Alias::new("seaql_migrations"))
+            .col(ColumnDef::new(Alias::new("version")).string().not_null().primary_key())
+            .col(ColumnDef::new(Alias::new("applied_at")).big_integer().not_null())
+            .to_owned();
+        stmt.if_not_exists();
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            assert_eq!(
+                create_tracking_table("seaql_migrations", Form::V2_0, backend),
+                backend.build(&stmt).to_string(),
+                "{backend:?}"
+            );
+        }
+        assert_eq!(
+            create_tracking_table("seaql_migrations", Form::V1_1, DbBackend::Sqlite),
+            "CREATE TABLE IF NOT EXISTS \"seaql_migrations\" ( \"version\" varchar NOT NULL PRIMARY KEY, \"applied_at\" bigint NOT NULL )"
+        );
+        assert_eq!(
+            create_tracking_table("seaql_migrations", Form::V1_1, DbBackend::Postgres),
+            create_tracking_table("seaql_migrations", Form::V2_0, DbBackend::Postgres)
+        );
+    }
 }

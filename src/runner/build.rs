@@ -64,6 +64,8 @@ fn is_crate_variable(key: &str) -> bool {
 /// Generates the runner for this workspace and builds it.
 pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Shell) -> Result<Runner> {
     let (version, package_count) = sea_orm_migration_version(ws, mig)?;
+    let line = SeaOrmLine::of(&version).ok_or_else(|| unsupported(&mig.name, "sea-orm-migration", &version))?;
+    crate::db::tracking::set_form(line.tracking_form());
     let mut features = vec![engine_feature(url)];
     if !mig.features.iter().any(|f| f.starts_with("runtime-")) {
         features.push("runtime-tokio-rustls".into());
@@ -85,12 +87,83 @@ pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Sh
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("main.rs"), templates::RUNNER_MAIN.source)?;
     write_if_changed(&dir.join("protocol.rs"), templates::RUNNER_PROTOCOL.source)?;
-    write_if_changed(&dir.join("compat.rs"), templates::RUNNER_COMPAT_V2.source)?;
+    write_if_changed(&dir.join("compat.rs"), line.runner_compat().source)?;
     write_if_changed(&dir.join("migrator.rs"), &migrator_module(mig))?;
     super::seed::write_sources(&dir, mig)?;
     sync_lockfile(&ws.root.join("Cargo.lock"), &dir)?;
 
-    compile(&dir, &runner, &ws.target_dir, package_count, shell)
+    let generated = Generated {
+        krate: "sea-orm-migration",
+        version: &version,
+    };
+    compile(&dir, &runner, &ws.target_dir, package_count, shell, generated)
+}
+
+/// The lines of sea-orm (and sea-orm-migration, which shares its versions) that cargo dbm
+/// writes code for. Their APIs differ where the runner and the entities crate touch them:
+/// see `templates/runner/compat_v1.rs` and `templates/entities/main.rs.j2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeaOrmLine {
+    /// 1.1.x (sea-query 0.32).
+    V1_1,
+    /// 2.0.x (sea-query 1.x).
+    V2_0,
+}
+
+impl SeaOrmLine {
+    /// The supported lines, as the refusal names them.
+    pub const SUPPORTED: &'static str = "1.1.x and 2.0.x";
+
+    /// The line of a resolved version (`1.1.20`, `2.0.4`, `2.0.0-rc.3`), if supported.
+    pub fn of(version: &str) -> Option<SeaOrmLine> {
+        let mut parts = version.trim().split(['.', '-', '+']);
+        match (parts.next(), parts.next()) {
+            (Some("1"), Some("1")) => Some(SeaOrmLine::V1_1),
+            (Some("2"), Some("0")) => Some(SeaOrmLine::V2_0),
+            _ => None,
+        }
+    }
+
+    /// The runner's `compat.rs` for this line.
+    pub fn runner_compat(self) -> templates::Template {
+        match self {
+            SeaOrmLine::V1_1 => templates::RUNNER_COMPAT_V1,
+            SeaOrmLine::V2_0 => templates::RUNNER_COMPAT_V2,
+        }
+    }
+
+    /// The major, as the entities template tests it.
+    pub fn major(self) -> u32 {
+        match self {
+            SeaOrmLine::V1_1 => 1,
+            SeaOrmLine::V2_0 => 2,
+        }
+    }
+
+    /// How this line creates `seaql_migrations`.
+    pub fn tracking_form(self) -> crate::db::tracking::Form {
+        match self {
+            SeaOrmLine::V1_1 => crate::db::tracking::Form::V1_1,
+            SeaOrmLine::V2_0 => crate::db::tracking::Form::V2_0,
+        }
+    }
+}
+
+/// The refusal of a version no runner is written for, before anything is generated.
+fn unsupported(package: &str, krate: &str, version: &str) -> Error {
+    Error::UnsupportedVersion {
+        package: package.to_string(),
+        krate: krate.to_string(),
+        version: version.to_string(),
+        supported: SeaOrmLine::SUPPORTED.to_string(),
+    }
+}
+
+/// What a generated crate was written for, to name in a report of its own compile errors.
+#[derive(Clone, Copy)]
+struct Generated<'a> {
+    krate: &'a str,
+    version: &'a str,
 }
 
 /// The runner's `migrator` module: the path of the workspace's Migrator in the crate the
@@ -141,6 +214,7 @@ fn resolve(ws: &Workspace, package: &str, dep: &str) -> Result<(String, usize)> 
         .exec()
         .map_err(|e| Error::Build {
             detail: format!("`cargo metadata` failed: {e}"),
+            generated: None,
         })?;
     let pkg = meta
         .packages
@@ -192,6 +266,7 @@ pub async fn build_entities(ws: &Workspace, url: &DbUrl, shell: &Shell) -> Resul
         Error::Config("no entities found: no workspace crate has a module deriving `DeriveEntityModel`".into())
     })?;
     let (version, package_count) = resolved_version(ws, &first.name, "sea_orm")?;
+    let line = SeaOrmLine::of(&version).ok_or_else(|| unsupported(&first.name, "sea-orm", &version))?;
     let name = format!("dbm-entities-{}", workspace_hash(ws));
     let dir = ws.target_dir.join("dbm").join(&name);
     crate::workspace::create_dir_all(&dir)?;
@@ -217,14 +292,19 @@ pub async fn build_entities(ws: &Workspace, url: &DbUrl, shell: &Shell) -> Resul
         name => &name,
         crates => crates,
         entities => entities,
-        sea_orm => version,
+        sea_orm => &version,
+        sea_orm_major => line.major(),
         features => features,
     };
     let manifest = with_workspace_settings(&templates::ENTITIES_MANIFEST.render(&vars)?, &ws.manifest, &ws.root)?;
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("main.rs"), &templates::ENTITIES_MAIN.render(&vars)?)?;
     sync_lockfile(&ws.root.join("Cargo.lock"), &dir)?;
-    compile(&dir, &name, &ws.target_dir, package_count, shell)
+    let generated = Generated {
+        krate: "sea-orm",
+        version: &version,
+    };
+    compile(&dir, &name, &ws.target_dir, package_count, shell, generated)
 }
 
 /// The generated crate is a workspace of its own, so cargo would ignore the user's root
@@ -296,13 +376,26 @@ fn sync_lockfile(workspace_lock: &Path, dir: &Path) -> Result<()> {
     std::fs::write(&stamp, digest).context(|| format!("could not write `{}`", stamp.display()))
 }
 
-fn compile(dir: &Path, runner: &str, target_dir: &Path, estimate: usize, shell: &Shell) -> Result<Runner> {
+fn compile(
+    dir: &Path,
+    runner: &str,
+    target_dir: &Path,
+    estimate: usize,
+    shell: &Shell,
+    generated: Generated<'_>,
+) -> Result<Runner> {
     let mut cmd = cargo();
+    // Diagnostics come as JSON (rendered as cargo renders them, and with their spans), so a
+    // failure can be told apart: the user's code, or the code cargo dbm generated.
     cmd.arg("build")
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .arg("--message-format")
-        .arg("json-render-diagnostics")
+        .arg(if shell.is_tty() {
+            "json-diagnostic-rendered-ansi"
+        } else {
+            "json"
+        })
         .arg(if shell.is_tty() {
             "--color=always"
         } else {
@@ -328,7 +421,7 @@ fn compile(dir: &Path, runner: &str, target_dir: &Path, estimate: usize, shell: 
         ProgressBar::hidden()
     };
 
-    // Diagnostics (rendered by cargo on stderr) are kept and shown if the build fails.
+    // Cargo's own messages (on stderr) are kept and shown if the build fails.
     let stderr = child.stderr.take().expect("piped stderr");
     let bar2 = bar.clone();
     let errs = std::thread::spawn(move || {
@@ -349,29 +442,95 @@ fn compile(dir: &Path, runner: &str, target_dir: &Path, estimate: usize, shell: 
     });
 
     let mut exe = None;
+    let mut rendered = Vec::new();
+    let mut blame = Blame::default();
     let stdout = child.stdout.take().expect("piped stdout");
     for msg in Message::parse_stream(BufReader::new(stdout)).map_while(|m| m.ok()) {
-        if let Message::CompilerArtifact(a) = msg {
-            bar.inc(1);
-            bar.set_message(a.target.name.clone());
-            if a.target.name == runner
-                && let Some(e) = a.executable
-            {
-                exe = Some(PathBuf::from(e));
+        match msg {
+            Message::CompilerArtifact(a) => {
+                bar.inc(1);
+                bar.set_message(a.target.name.clone());
+                if a.target.name == runner
+                    && let Some(e) = a.executable
+                {
+                    exe = Some(PathBuf::from(e));
+                }
             }
+            Message::CompilerMessage(m) => {
+                blame.note(&m, runner, dir);
+                if let Some(r) = m.message.rendered {
+                    rendered.push(r.trim_end().to_string());
+                }
+            }
+            _ => {}
         }
     }
     let status = child.wait().map_err(|e| Error::io("cargo build", e))?;
     bar.finish_and_clear();
     let kept = errs.join().unwrap_or_default();
     if !status.success() {
-        let detail = kept.join("\n");
+        let detail = rendered.into_iter().chain(kept).collect::<Vec<_>>().join("\n");
         eprintln!("{detail}");
-        return Err(Error::Build { detail });
+        let generated = blame
+            .generated_only()
+            .then(|| format!("{} {}", generated.krate, generated.version));
+        return Err(Error::Build { detail, generated });
     }
     exe.map(|exe| Runner { exe }).ok_or_else(|| Error::Build {
         detail: "cargo did not report the runner binary".into(),
+        generated: Some(format!("{} {}", generated.krate, generated.version)),
     })
+}
+
+/// Whose code the errors of a build are in: the files cargo dbm generated (a bug in cargo
+/// dbm), or the user's. `seed_fns.rs` is generated but only calls the crate's seed
+/// functions, so its errors say that a function's signature does not fit: the user's.
+#[derive(Default, Debug)]
+struct Blame {
+    generated: usize,
+    user: usize,
+}
+
+impl Blame {
+    fn note(&mut self, m: &cargo_metadata::CompilerMessage, runner: &str, dir: &Path) {
+        use cargo_metadata::diagnostic::DiagnosticLevel;
+        if !matches!(m.message.level, DiagnosticLevel::Error | DiagnosticLevel::Ice) {
+            return;
+        }
+        let files: Vec<&str> = m
+            .message
+            .spans
+            .iter()
+            .filter(|s| s.is_primary)
+            .map(|s| s.file_name.as_str())
+            .collect();
+        match generated_error(&m.target.name, &files, runner, dir) {
+            Some(true) => self.generated += 1,
+            Some(false) => self.user += 1,
+            None => {}
+        }
+    }
+
+    /// Every located error is in cargo dbm's generated files.
+    fn generated_only(&self) -> bool {
+        self.generated > 0 && self.user == 0
+    }
+}
+
+/// Whether an error of crate `target` at `files` (its primary spans; relative paths are
+/// relative to the generated crate, the workspace cargo builds) is in the code cargo dbm
+/// generated; `None` for an error that points nowhere ("aborting due to 2 previous errors").
+fn generated_error(target: &str, files: &[&str], runner: &str, dir: &Path) -> Option<bool> {
+    if files.is_empty() {
+        return None;
+    }
+    Some(
+        target == runner
+            && files.iter().all(|f| {
+                let path = dir.join(f);
+                path.starts_with(dir) && path.file_name().is_none_or(|n| n != "seed_fns.rs")
+            }),
+    )
 }
 
 #[cfg(test)]
@@ -399,6 +558,57 @@ mod tests {
         ] {
             assert!(!is_crate_variable(k), "{k}");
         }
+    }
+
+    #[test]
+    fn versions_map_to_the_lines_cargo_dbm_writes_for() {
+        for v in ["1.1.0", "1.1.20", "1.1.0-rc.1"] {
+            assert_eq!(SeaOrmLine::of(v), Some(SeaOrmLine::V1_1), "{v}");
+        }
+        for v in ["2.0.0", "2.0.4", "2.0.0-rc.38"] {
+            assert_eq!(SeaOrmLine::of(v), Some(SeaOrmLine::V2_0), "{v}");
+        }
+        for v in ["0.12.15", "1.0.1", "1.2.0", "2.1.0", "3.0.0", "", "x"] {
+            assert_eq!(SeaOrmLine::of(v), None, "{v}");
+        }
+        assert_eq!(SeaOrmLine::V1_1.runner_compat().name, "runner/compat_v1.rs");
+        assert_eq!(SeaOrmLine::V2_0.runner_compat().name, "runner/compat_v2.rs");
+    }
+
+    #[test]
+    fn errors_in_generated_files_are_told_from_the_users() {
+        let dir = Path::new("/ws/target/dbm/dbm-runner-1234");
+        let runner = "dbm-runner-1234";
+        // The runner's own files, relative (cargo's workspace is the runner) or absolute.
+        assert_eq!(generated_error(runner, &["compat.rs"], runner, dir), Some(true));
+        assert_eq!(
+            generated_error(runner, &["main.rs", "seed_exec.rs"], runner, dir),
+            Some(true)
+        );
+        assert_eq!(
+            generated_error(runner, &["/ws/target/dbm/dbm-runner-1234/main.rs"], runner, dir),
+            Some(true)
+        );
+        // The call of a seed function whose signature does not fit: the user's.
+        assert_eq!(generated_error(runner, &["seed_fns.rs"], runner, dir), Some(false));
+        // The user's crate, compiled as a dependency of the runner.
+        assert_eq!(
+            generated_error("migration", &["/ws/migration/src/m1.rs"], runner, dir),
+            Some(false)
+        );
+        // The runner, but pointing into the user's sources (a macro of theirs).
+        assert_eq!(
+            generated_error(runner, &["/ws/migration/src/lib.rs"], runner, dir),
+            Some(false)
+        );
+        assert_eq!(generated_error(runner, &[], runner, dir), None);
+
+        let mut blame = Blame::default();
+        assert!(!blame.generated_only());
+        blame.generated = 2;
+        assert!(blame.generated_only());
+        blame.user = 1;
+        assert!(!blame.generated_only());
     }
 
     #[test]

@@ -26,6 +26,17 @@ pub mod exec;
 #[allow(unused_imports)]
 use ::sea_orm;
 
+/// What `exec` calls whose form differs between sea-orm majors: in the runner it is the
+/// `compat.rs` written for the workspace's sea-orm-migration; here, sea-orm 2.0's.
+mod compat {
+    use sea_orm::{ConnectionTrait, DbErr, Statement};
+
+    /// Executes a statement with its values already bound.
+    pub async fn execute_statement<C: ConnectionTrait>(db: &C, stmt: Statement) -> Result<(), DbErr> {
+        db.execute_raw(stmt).await.map(|_| ())
+    }
+}
+
 use crate::config::Engine;
 use crate::error::{Error, Result};
 use catalog::{Catalog, TableInfo};

@@ -9,6 +9,9 @@
 #![allow(dead_code)]
 
 use super::sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+// What differs between sea-orm majors: `compat.rs` in the runner (one file per
+// sea-orm-migration major), a module of the same name in cargo-dbm (sea-orm 2.0).
+use super::compat;
 use std::ops::Range;
 
 /// SQLite's default maximum of bound variables per statement (since 3.32).
@@ -30,14 +33,16 @@ pub enum Val {
 }
 
 impl Val {
+    /// Through `From` only: the variants' payloads differ between sea-query 0.32 (boxed,
+    /// sea-orm 1.1) and 1.x (sea-orm 2.0), the conversions do not.
     fn into_value(self) -> Value {
         match self {
-            Val::Null => Value::String(None),
-            Val::Int(i) => Value::BigInt(Some(i)),
-            Val::Float(f) => Value::Double(Some(f)),
-            Val::Bool(b) => Value::Bool(Some(b)),
-            Val::Text(s) => Value::String(Some(s)),
-            Val::Bytes(b) => Value::Bytes(Some(b)),
+            Val::Null => Value::from(None::<String>),
+            Val::Int(i) => Value::from(i),
+            Val::Float(f) => Value::from(f),
+            Val::Bool(b) => Value::from(b),
+            Val::Text(s) => Value::from(s),
+            Val::Bytes(b) => Value::from(b),
         }
     }
 }
@@ -257,8 +262,7 @@ impl<C: ConnectionTrait> Sink for InsertSink<'_, C> {
             sql.push(')');
         }
         let stmt = Statement::from_sql_and_values(self.backend(), sql, values);
-        self.db
-            .execute_raw(stmt)
+        compat::execute_statement(self.db, stmt)
             .await
             .map(|_| ())
             .map_err(|e| clean_error(&e.to_string()))

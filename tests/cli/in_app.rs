@@ -219,3 +219,23 @@ fn two_migrators_ask_for_the_key_and_the_key_chooses() {
     );
     fx.dbm(&["status"]).ok().contains("0 applied, 0 pending");
 }
+
+#[test]
+fn seed_functions_live_next_to_the_migrator() {
+    let env = sqlite();
+    let fx = &env.fx;
+    fx.dbm(&["up"]).ok();
+    fx.write(
+        "app/src/migrator/seeds.rs",
+        "use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};\n\n\
+         pub async fn default(db: &DatabaseTransaction) -> Result<(), DbErr> {\n    \
+         db.execute_unprepared(\"INSERT INTO author (name) VALUES ('Ursula')\").await?;\n    Ok(())\n}\n",
+    );
+    let module = fx.read("app/src/migrator/mod.rs");
+    fx.write(
+        "app/src/migrator/mod.rs",
+        &module.replacen("\nmod m2024", "\npub mod seeds;\nmod m2024", 1),
+    );
+    fx.dbm(&["seed"]).ok().contains("Ran seeds::default");
+    assert_eq!(env.query("SELECT name FROM author"), [["Ursula"]]);
+}

@@ -19,5 +19,6 @@ mod real_projects;
 mod rebuild;
 mod safety;
 mod secrets;
+mod sea_orm_v1;
 mod seed;
 mod verify;
