@@ -243,6 +243,14 @@ fn scenario(project: &'static Project, postgres: bool) {
     w.dbm_on(&other, &["status"]).ok();
     let theirs = w.own_cli(&w.url, &["status"]);
     theirs.ok();
+    // What the other tool does is seen by `history`, and `up` puts it back.
+    w.own_cli(&w.url, &["down"]).ok();
+    let history = w.dbm(&["history", "--format", "json"]);
+    history.ok();
+    let last = history.json().as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["direction"], "down", "{last}");
+    assert_eq!(last["other_tool"], true, "{last}");
+    w.dbm(&["up"]).ok();
 
     // A new migration lands next to the others and is registered.
     let created = w.dbm(&["create", "add phone", "--format", "json"]);
