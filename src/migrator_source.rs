@@ -654,16 +654,22 @@ impl Walker {
                     } else if let Some(target) = path_attr(m) {
                         let target = file.parent().unwrap_or(Path::new(".")).join(target);
                         self.inputs.push(target.clone());
-                        if std::fs::read_to_string(&target).is_ok_and(|t| t.contains("MigratorTrait")) {
+                        // `#[path]` to where the module would be anyway, as a `mod.rs`.
+                        let nested = child_dir.join("mod.rs");
+                        if target == nested && !migrations.contains(&name) {
+                            if nested.is_file() {
+                                self.file(&nested, &path, &child_dir, depth + 1);
+                            }
+                        } else if std::fs::read_to_string(&target).is_ok_and(|t| t.contains("MigratorTrait")) {
                             let vis = if is_pub(&m.vis) { "pub " } else { "" };
                             self.unfollowed.push(Private {
                                 file: file.to_path_buf(),
                                 line,
                                 item: format!("#[path = {:?}] {vis}mod {name};", path_attr(m).unwrap_or_default()),
                                 fix: format!(
-                                    "`{}` or `{}`",
+                                    "`{}` or `{}` (without `#[path]`)",
                                     dir.join(format!("{name}.rs")).display(),
-                                    child_dir.join("mod.rs").display()
+                                    nested.display()
                                 ),
                             });
                         }
@@ -1140,6 +1146,17 @@ impl MigratorTrait for Migrator {
             p.item
         );
         assert!(p.fix.contains("src/migrator.rs"), "{}", p.fix);
+    }
+
+    #[test]
+    fn a_path_attribute_to_the_standard_place_is_followed() {
+        let t = tree(&[
+            ("src/lib.rs", "#[path = \"migrator/mod.rs\"]\npub mod migrator;\n"),
+            ("src/migrator/mod.rs", MIGRATOR),
+        ]);
+        let d = find_migrators(&t.path().join("src/lib.rs"));
+        assert!(d.unfollowed.is_empty(), "{d:?}");
+        assert_eq!(d.found[0].public.as_deref(), Some("migrator::Migrator"));
     }
 
     #[test]

@@ -104,7 +104,7 @@ impl Workspace {
             .or_else(|| root.file_name().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "app".into());
 
-        let migration = find_migrator(&members, &config)?;
+        let migration = find_migrator(&members, &config, &root)?;
 
         let sea_orm_req = members
             .iter()
@@ -280,7 +280,8 @@ fn lib_target(pkg: &Package) -> Option<(PathBuf, String)> {
 
 /// The Migrator of the workspace (see the module's documentation), `None` when no library
 /// depends on sea-orm-migration (`init` then creates a migration crate).
-fn find_migrator(members: &[&Package], config: &DbmConfig) -> Result<Option<MigrationCrate>> {
+fn find_migrator(members: &[&Package], config: &DbmConfig, ws_root: &Path) -> Result<Option<MigrationCrate>> {
+    let rel = |p: &Path| p.strip_prefix(ws_root).unwrap_or(p).display().to_string();
     // `migrator = "app::migrator::Migrator"`: the package, then the path inside it.
     let wanted = match &config.migrator {
         Some(path) => {
@@ -345,14 +346,14 @@ fn find_migrator(members: &[&Package], config: &DbmConfig) -> Result<Option<Migr
             continue;
         };
         let d = discover_migrators(&root);
-        searched.push(format!("`{}` ({})", pkg.name, root.display()));
+        searched.push(format!("`{}` ({})", pkg.name, rel(&root)));
         unfollowed.extend(d.unfollowed);
         found.extend(d.found.into_iter().map(|f| (*pkg, root.clone(), lib_name.clone(), f)));
     }
 
     let list = |items: &mut dyn Iterator<Item = &(&Package, PathBuf, String, FoundMigrator)>| {
         items
-            .map(|(_, _, lib, f)| format!("`{}` ({})", f.full_path(lib), f.file.display()))
+            .map(|(_, _, lib, f)| format!("`{}` ({})", f.full_path(lib), rel(&f.file)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -383,14 +384,14 @@ fn find_migrator(members: &[&Package], config: &DbmConfig) -> Result<Option<Migr
                     if let Some(p) = unfollowed.first() {
                         return Err(Error::Config(format!(
                             "`{}` line {}: `{}` leads to a Migrator, but cargo dbm follows only the standard module layout, not `#[path]`: move the file to {} (or name the Migrator with `migrator = \"crate::path::Migrator\"` under [workspace.metadata.dbm] once it is there)",
-                            p.file.display(),
+                            rel(&p.file),
                             p.line,
                             p.item,
-                            p.fix
+                            p.fix.replace(&format!("{}/", ws_root.display()), "")
                         )));
                     }
                     if let Some(hit) = found.first() {
-                        return Err(private_error(hit.2.as_str(), &hit.3));
+                        return Err(private_error(hit.2.as_str(), &hit.3, &rel));
                     }
                     return Err(Error::Config(format!(
                         "no `impl MigratorTrait for …` found in the library of {} (depends on sea-orm-migration): cargo dbm follows the `mod` declarations from the library's root; add the Migrator there, or name it with `migrator = \"crate::path::Migrator\"` under [workspace.metadata.dbm]",
@@ -409,7 +410,7 @@ fn find_migrator(members: &[&Package], config: &DbmConfig) -> Result<Option<Migr
     };
     let (pkg, root, lib_name, f) = chosen;
     let Some(public) = f.public.clone() else {
-        return Err(private_error(lib_name, f));
+        return Err(private_error(lib_name, f, &rel));
     };
     let manifest: PathBuf = pkg.manifest_path.clone().into();
     let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
@@ -430,13 +431,13 @@ fn find_migrator(members: &[&Package], config: &DbmConfig) -> Result<Option<Migr
 }
 
 /// The Migrator `f` has no public path: which item to make `pub`.
-fn private_error(lib_name: &str, f: &FoundMigrator) -> Error {
+fn private_error(lib_name: &str, f: &FoundMigrator, rel: &dyn Fn(&Path) -> String) -> Error {
     let path = format!("{lib_name}::{}", f.path.join("::"));
     match &f.private {
         Some(p) => Error::Config(format!(
             "the Migrator `{path}` cannot be named from outside its crate: `{}` ({}{}) is private; make it `{}`{}",
             p.item,
-            p.file.display(),
+            rel(&p.file),
             if p.line > 0 {
                 format!(" line {}", p.line)
             } else {

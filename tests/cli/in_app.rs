@@ -156,9 +156,34 @@ mod scenario {
     }
 }
 
+/// Sets the modification time of every file under `dir` an hour back, so that what is
+/// read from them may be cached.
+fn backdate(dir: &Path) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            backdate(&p);
+        } else {
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+    }
+}
+
 #[test]
 fn a_private_module_says_which_mod_to_make_pub() {
     let fx = fixture();
+    let aside = tempfile::tempdir().unwrap();
+    let cache = [("CARGO_DBM_CACHE_DIR", aside.path().to_str().unwrap())];
+    // Found once and cached; the edit below must be seen through the cache.
+    backdate(fx.root());
+    fx.dbm_env(&["status"], &cache).expect_code(3);
+    assert!(aside.path().join("migrators").is_dir(), "the search was cached");
     let lib = fx.read("app/src/lib.rs");
     let private = lib
         .replace("pub mod migrator;", "mod migrator;")
@@ -166,7 +191,7 @@ fn a_private_module_says_which_mod_to_make_pub() {
     fx.write("app/src/lib.rs", &private);
     let manifest = fx.read("Cargo.toml");
     for cmd in ["status", "init"] {
-        fx.dbm(&[cmd])
+        fx.dbm_env(&[cmd], &cache)
             .expect_code(5)
             .contains("the Migrator `app::migrator::Migrator` cannot be named from outside its crate")
             .contains("`mod migrator`")
