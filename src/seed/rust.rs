@@ -64,7 +64,8 @@ fn seeds_items(lib: &Path) -> Result<Option<Vec<syn::Item>>> {
         if let Some((_, items)) = m.content {
             return Ok(Some(items));
         }
-        let dir = lib.parent().unwrap_or(Path::new("."));
+        // Beside the Migrator's module: `src/migrator/` for `src/migrator.rs` too.
+        let dir = crate::migrator_source::module_dir(lib);
         let candidates: [PathBuf; 2] = [dir.join("seeds.rs"), dir.join("seeds").join("mod.rs")];
         for c in candidates {
             if c.exists() {
