@@ -296,7 +296,10 @@ fn scenario(v: V1) {
     // 1.1 (sea-query 0.32) declares `applied_at` bigint on both engines (2.0: integer on SQLite).
     assert_eq!(v.tracking_columns(&v.url)[1][..2], ["applied_at", "bigint"]);
     let schema = v.schema(&v.url);
-    assert!(schema.contains("seaql_migrations") && schema.contains("order_item"), "{schema}");
+    assert!(
+        schema.contains("seaql_migrations") && schema.contains("order_item"),
+        "{schema}"
+    );
     assert_eq!(v.schema(&own), schema);
     // Each tool reads the other's database.
     v.dbm_on(&own, &["status"]).ok().contains("13 applied, 0 pending");
