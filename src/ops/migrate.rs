@@ -221,6 +221,10 @@ async fn locked(
     before: &Before<'_>,
 ) -> Result<(Vec<Done>, Vec<String>, Vec<String>)> {
     let table = ctx.tracking_table(src);
+    if runner.is_none() {
+        // Nothing is built (a baseline, nothing pending): the form still follows the crate.
+        crate::runner::use_tracking_form_of(&ctx.ws, ctx.ws.migration()?)?;
+    }
     let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");
     let mut dropped = Vec::new();
     if let Before::DropAll = before {

@@ -32,6 +32,7 @@ pub async fn stamp(ctx: &Ctx, rev: &str, purge: bool, lock_timeout: Duration) ->
         Target::Base => 0,
         Target::At(i) => i + 1,
     };
+    crate::runner::use_tracking_form_of(&ctx.ws, mig)?;
     let lock = Lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
     let result = async {
         let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");

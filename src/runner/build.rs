@@ -61,6 +61,16 @@ fn is_crate_variable(key: &str) -> bool {
     PREFIXES.iter().any(|p| key.starts_with(p)) || NAMES.contains(&key)
 }
 
+/// Makes the tracking table be created as the workspace's sea-orm-migration creates it,
+/// without building anything (for `stamp` and a baseline, which run no migration). The
+/// resolved version is cached like the runner's.
+pub fn use_tracking_form_of(ws: &Workspace, mig: &MigrationCrate) -> Result<()> {
+    let (version, _) = sea_orm_migration_version(ws, mig)?;
+    let line = SeaOrmLine::of(&version).ok_or_else(|| unsupported(&mig.name, "sea-orm-migration", &version))?;
+    crate::db::tracking::set_form(line.tracking_form());
+    Ok(())
+}
+
 /// Generates the runner for this workspace and builds it.
 pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Shell) -> Result<Runner> {
     let (version, package_count) = sea_orm_migration_version(ws, mig)?;

@@ -10,7 +10,7 @@ mod build;
 pub mod protocol;
 mod seed;
 
-pub use build::{build, build_entities};
+pub use build::{build, build_entities, use_tracking_form_of};
 pub use protocol::{Direction, Event, Step};
 
 use crate::config::DbUrl;
