@@ -18,7 +18,7 @@ mod migrate;
 mod real_projects;
 mod rebuild;
 mod safety;
-mod secrets;
 mod sea_orm_v1;
+mod secrets;
 mod seed;
 mod verify;

@@ -170,8 +170,16 @@ impl Work {
                 let p = e.path();
                 let rel = p.strip_prefix(self.root()).unwrap().to_path_buf();
                 let top = rel.iter().next().unwrap().to_string_lossy().into_owned();
-                if ["data", "target", "Cargo.lock", "Cargo.toml", "seeds", "backups", ".gitattributes"]
-                    .contains(&top.as_str())
+                if [
+                    "data",
+                    "target",
+                    "Cargo.lock",
+                    "Cargo.toml",
+                    "seeds",
+                    "backups",
+                    ".gitattributes",
+                ]
+                .contains(&top.as_str())
                     && rel.iter().count() == 1
                 {
                     continue;
@@ -238,7 +246,11 @@ fn scenario(project: &'static Project, postgres: bool) {
     // other's.
     let other = w.other_db("own_cli");
     w.own_cli(&other, &["up"]).ok();
-    assert_eq!(w.schema(&other), w.schema(&w.url), "own CLI vs cargo dbm: schemas differ");
+    assert_eq!(
+        w.schema(&other),
+        w.schema(&w.url),
+        "own CLI vs cargo dbm: schemas differ"
+    );
     assert_eq!(w.tracked(&other), w.tracked(&w.url));
     w.dbm_on(&other, &["status"]).ok();
     let theirs = w.own_cli(&w.url, &["status"]);
