@@ -72,10 +72,15 @@ impl Stamp {
     }
 }
 
+/// Bumped whenever what an entry means changes within one release (e.g. how a migration's
+/// markers are read), so entries computed by an older build are not used.
+const FORMAT: &str = "2";
+
 /// The file holding the entry for `key` in the cache `kind` (e.g. `workspace`).
 fn entry_path(dir: &Path, kind: &str, key: &[&str]) -> PathBuf {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
+    h.update(FORMAT);
     for part in key {
         h.update([0u8]);
         h.update(part.as_bytes());

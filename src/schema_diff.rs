@@ -189,12 +189,12 @@ pub fn reconcile(migrated: &Schema, entities: &Schema, engine: Engine) -> Schema
         let Some(have) = migrated.tables.get(name) else {
             continue;
         };
-        reconcile_table(have, want, engine);
+        reconcile_table(have, want, entities, engine);
     }
     out
 }
 
-fn reconcile_table(have: &Table, want: &mut Table, engine: Engine) {
+fn reconcile_table(have: &Table, want: &mut Table, entities: &Schema, engine: Engine) {
     // Columns: existing ones keep the migrations' order, new ones follow.
     let mut columns: Vec<Column> = Vec::with_capacity(want.columns.len());
     for h in &have.columns {
@@ -240,7 +240,14 @@ fn reconcile_table(have: &Table, want: &mut Table, engine: Engine) {
     }
 
     // Foreign keys: an action the entity leaves out (reported as NO ACTION) is the
-    // migrations'; a key it does not declare at all is kept.
+    // migrations'; a key it does not declare at all is kept while what it references stays
+    // (a key to a table the entities drop goes with it).
+    let target_stays = |fk: &ForeignKey| {
+        entities
+            .tables
+            .get(&fk.ref_table)
+            .is_some_and(|t| fk.ref_columns.iter().all(|c| t.columns.iter().any(|x| &x.name == c)))
+    };
     for h in &have.foreign_keys {
         match want.foreign_keys.iter_mut().find(|w| same_key(w, h)) {
             Some(w) => {
@@ -252,7 +259,7 @@ fn reconcile_table(have: &Table, want: &mut Table, engine: Engine) {
                 }
                 w.name = h.name.clone();
             }
-            None if kept(&h.columns) => want.foreign_keys.push(h.clone()),
+            None if kept(&h.columns) && target_stays(h) => want.foreign_keys.push(h.clone()),
             None => {}
         }
     }
@@ -265,8 +272,10 @@ fn same_type(migrated: &str, entity: &str, engine: Engine) -> bool {
         return true;
     }
     match engine {
-        // SQLite keeps values by affinity: `bigint`, `integer` and `int` store alike.
-        Engine::Sqlite => sqlite_affinity(migrated) == sqlite_affinity(entity),
+        // SQLite keeps values by affinity: `bigint`, `integer` and `int` store alike. The
+        // `…_text` spellings sea-query writes for dates, JSON, UUIDs are told apart from
+        // plain text, so a `String` that becomes a `DateTime` is still a change.
+        Engine::Sqlite => sqlite_class(migrated) == sqlite_class(entity),
         Engine::Postgres => {
             let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
             // A type the entity states without length or precision (`String`, `Decimal`)
@@ -276,6 +285,18 @@ fn same_type(migrated: &str, entity: &str, engine: Engine) -> bool {
                 || (entity == "character varying" && migrated == "text")
                 || (entity == "json" && migrated == "jsonb")
         }
+    }
+}
+
+/// What an entity can tell apart in a SQLite declared type: sea-query's `…_text` kinds
+/// (date-times of every flavour alike, JSON and JSONB alike), else the affinity.
+fn sqlite_class(t: &str) -> String {
+    let lower = t.to_ascii_lowercase();
+    match lower.strip_suffix("_text") {
+        Some("datetime" | "timestamp" | "timestamp_with_timezone") => "datetime".into(),
+        Some("json" | "jsonb") => "json".into(),
+        Some(kind) => kind.to_string(),
+        None => sqlite_affinity(&lower).to_string(),
     }
 }
 
@@ -416,6 +437,77 @@ fn diff_table(name: &str, old: &Table, new: &Table, out: &mut Vec<Change>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fk(cols: &str, to: &str, on_delete: &str) -> ForeignKey {
+        ForeignKey {
+            columns: vec![cols.into()],
+            ref_table: to.into(),
+            ref_columns: vec!["id".into()],
+            on_delete: on_delete.into(),
+            on_update: NO_ACTION.into(),
+            name: String::new(),
+        }
+    }
+
+    #[test]
+    fn what_an_entity_does_not_say_is_taken_from_the_migrations() {
+        let table = |cols: &[(&str, &str)], fks: Vec<ForeignKey>| Table {
+            columns: cols.iter().map(|(n, t)| col(n, t, false)).collect(),
+            primary_key: vec!["id".into()],
+            foreign_keys: fks,
+            ..Default::default()
+        };
+        let mut migrated = Schema::default();
+        migrated.tables.insert(
+            "customer".into(),
+            table(&[("id", "integer"), ("name", "varchar")], vec![]),
+        );
+        migrated.tables.insert(
+            "purchase".into(),
+            table(
+                &[("id", "integer"), ("customer_id", "bigint"), ("at", "varchar")],
+                vec![fk("customer_id", "customer", "CASCADE")],
+            ),
+        );
+        // The entity: no action on its relation, `i64` as `integer`... and `at` a DateTime.
+        let mut entities = migrated.clone();
+        let p = entities.tables.get_mut("purchase").unwrap();
+        p.foreign_keys = vec![fk("customer_id", "customer", NO_ACTION)];
+        p.columns[1].sql_type = "integer".into();
+        p.columns[2].sql_type = "datetime_text".into();
+        let wanted = reconcile(&migrated, &entities, Engine::Sqlite);
+        let changes: Vec<String> = diff(&migrated, &wanted).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            changes,
+            ["column `purchase.at` changed: varchar, not null -> datetime_text, not null"]
+        );
+
+        // A relation the entity leaves out entirely stays, unless its parent goes.
+        entities.tables.get_mut("purchase").unwrap().foreign_keys.clear();
+        entities.tables.get_mut("purchase").unwrap().columns[2].sql_type = "varchar".into();
+        assert!(diff(&migrated, &reconcile(&migrated, &entities, Engine::Sqlite)).is_empty());
+        entities.tables.remove("customer");
+        let changes: Vec<String> = diff(&migrated, &reconcile(&migrated, &entities, Engine::Sqlite))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "foreign key `purchase` (customer_id) -> `customer` (id) dropped",
+                "table `customer` dropped"
+            ]
+        );
+
+        // An action the entity states is compared, and reported once.
+        let mut entities = migrated.clone();
+        entities.tables.get_mut("purchase").unwrap().foreign_keys = vec![fk("customer_id", "customer", "SET NULL")];
+        let changes = diff(&migrated, &reconcile(&migrated, &entities, Engine::Postgres));
+        assert!(
+            matches!(changes.as_slice(), [Change::AlterForeignKey { .. }]),
+            "{changes:?}"
+        );
+    }
 
     fn col(name: &str, ty: &str, nullable: bool) -> Column {
         Column {

@@ -56,9 +56,10 @@ fn other(version: &str, direction: &str, at_ms: Option<i64>) -> HistoryItem {
 /// `dbm_history`'s rows with what `seaql_migrations` says happened besides them.
 fn merge_history(rows: Vec<tracking::HistoryRow>, applied: Vec<tracking::Applied>) -> Vec<HistoryItem> {
     use std::collections::HashMap;
-    let mut last: HashMap<&str, &tracking::HistoryRow> = HashMap::new();
+    // The last recorded state of each version: `stamp` leaves it applied, `unstamp` not.
+    let mut last: HashMap<&str, (&tracking::HistoryRow, bool)> = HashMap::new();
     for r in &rows {
-        last.insert(r.version.as_str(), r);
+        last.insert(r.version.as_str(), (r, matches!(r.direction.as_str(), "up" | "stamp")));
     }
     // Each item with the time it sorts by: a revert of unknown time comes right before the
     // apply that followed it, or after everything else.
@@ -67,18 +68,18 @@ fn merge_history(rows: Vec<tracking::HistoryRow>, applied: Vec<tracking::Applied
         let at = a.applied_at * 1000;
         match last.get(a.version.as_str()) {
             None => items.push((at, other(&a.version, "up", Some(at)))),
-            Some(r) if r.direction == "down" => items.push((at, other(&a.version, "up", Some(at)))),
+            Some((_, false)) => items.push((at, other(&a.version, "up", Some(at)))),
             // Applied again later than recorded (`seaql_migrations` keeps seconds): a revert
             // and an apply that cargo-dbm did not see.
-            Some(r) if a.applied_at > r.applied_at_ms / 1000 + 1 => {
+            Some((r, true)) if a.applied_at > r.applied_at_ms / 1000 + 1 => {
                 items.push((at - 1, other(&a.version, "down", None)));
                 items.push((at, other(&a.version, "up", Some(at))));
             }
             Some(_) => {}
         }
     }
-    for (version, r) in &last {
-        if r.direction == "up" && !applied.iter().any(|a| a.version == *version) {
+    for (version, (_, is_applied)) in &last {
+        if *is_applied && !applied.iter().any(|a| a.version == *version) {
             items.push((i64::MAX, other(version, "down", None)));
         }
     }

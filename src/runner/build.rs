@@ -534,11 +534,18 @@ fn generated_error(target: &str, files: &[&str], runner: &str, dir: &Path) -> Op
     if files.is_empty() {
         return None;
     }
+    // Ours: the files written from `templates/runner/` unchanged. `migrator.rs` names the
+    // user's Migrator and `seed_fns.rs` their seed functions: errors there are theirs.
+    const OURS: &[&str] = &["main.rs", "compat.rs", "protocol.rs", "seed_exec.rs", "seed_mode.rs"];
     Some(
         target == runner
             && files.iter().all(|f| {
                 let path = dir.join(f);
-                path.starts_with(dir) && path.file_name().is_none_or(|n| n != "seed_fns.rs")
+                path.starts_with(dir)
+                    && path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| OURS.contains(&n))
             }),
     )
 }

@@ -44,7 +44,8 @@ pub(crate) async fn converse(
         .map_err(|e| Error::io(format!("could not read the output of {what}"), e))?
     {
         match Event::from_line(&line) {
-            Some(event) => on_event(event),
+            Some(Ok(event)) => on_event(event),
+            Some(Err(e)) => on_event(Event::Fatal { message: e }),
             None => shell.line(&line),
         }
     }
@@ -112,8 +113,9 @@ impl Runner {
         let mut names = Vec::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             match Event::from_line(line) {
-                Some(Event::Migration { version }) => names.push(version),
-                Some(Event::Fatal { message }) => return Err(fatal(url, &message)),
+                Some(Ok(Event::Migration { version })) => names.push(version),
+                Some(Ok(Event::Fatal { message })) => return Err(fatal(url, &message)),
+                Some(Err(message)) => return Err(fatal(url, &message)),
                 _ => {}
             }
         }
@@ -231,7 +233,7 @@ fn with_violations(message: String, violations: &[protocol::Violation]) -> Strin
     if violations.is_empty() {
         return message;
     }
-    let mut out = format!("{message}; rolled back. PRAGMA foreign_key_check found:");
+    let mut out = format!("{message}. PRAGMA foreign_key_check found:");
     for v in violations.iter().take(10) {
         let row = v.rowid.map(|r| format!("row {r}")).unwrap_or_else(|| "a row".into());
         out.push_str(&format!(
@@ -254,5 +256,66 @@ fn fatal(url: &DbUrl, message: &str) -> Error {
         }
     } else {
         Error::Other(format!("the migration runner failed: {reason}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protocol::*;
+
+    #[test]
+    fn both_sides_read_what_the_other_writes() {
+        let step = Step {
+            direction: Direction::Down,
+            version: "m20240101_000001_x".into(),
+            checksum: Some("ab".into()),
+            foreign_keys_off: true,
+        };
+        assert_eq!(Step::from_line(step.to_line().trim_end()), Ok(step));
+        // A field one side forgot, or one it does not know, is refused, never defaulted.
+        assert!(Step::from_line(r#"{"direction":"up","version":"m1","checksum":null}"#).is_err());
+        assert!(
+            Step::from_line(r#"{"direction":"up","version":"m1","checksum":null,"foreign_keys_off":false,"x":1}"#)
+                .is_err()
+        );
+        let events = [
+            Event::Start {
+                version: "m1".into(),
+                direction: Direction::Up,
+                transactional: true,
+                foreign_keys_off: true,
+            },
+            Event::Failed {
+                version: "m1".into(),
+                direction: Direction::Up,
+                message: "boom".into(),
+                transactional: true,
+                violations: vec![Violation {
+                    table: "purchase".into(),
+                    rowid: Some(3),
+                    parent: "customer".into(),
+                }],
+            },
+            Event::Seeded,
+        ];
+        for e in events {
+            assert_eq!(Event::from_line(&e.to_line()), Some(Ok(e)));
+        }
+        assert_eq!(Event::from_line("hello from a migration"), None);
+        assert!(matches!(
+            Event::from_line(r#"{"event":"done","version":"m1"}"#),
+            Some(Err(_))
+        ));
+        for tag in ["X", "T", "R", "P", "E"] {
+            assert_eq!(SeedLine::parse(tag).map(SeedLine::tag), Some(tag));
+        }
+    }
+
+    #[test]
+    fn the_runner_is_written_the_protocol_the_host_is_compiled_with() {
+        assert_eq!(
+            crate::templates::RUNNER_PROTOCOL.source,
+            include_str!("../../templates/runner/protocol.rs")
+        );
     }
 }

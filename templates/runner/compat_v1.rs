@@ -28,6 +28,12 @@ pub async fn execute_statement<C: ConnectionTrait>(db: &C, stmt: Statement) -> R
     db.execute(stmt).await.map(|_| ())
 }
 
+/// The first column of the first row of `sql` as an integer (e.g. `PRAGMA foreign_keys`).
+pub async fn query_i64<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Option<i64>, DbErr> {
+    let rows = db.query_all(Statement::from_string(db.get_database_backend(), sql)).await?;
+    rows.first().map(|r| r.try_get_by_index(0)).transpose()
+}
+
 /// `PRAGMA foreign_key_check` (SQLite): each violation as (table, rowid, parent).
 pub async fn foreign_key_check<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, Option<i64>, String)>, DbErr> {
     let rows = db

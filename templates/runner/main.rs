@@ -101,23 +101,29 @@ async fn run_migration(manager: &SchemaManager<'_>, migration: &dyn MigrationTra
 /// false. With `fk_off` (SQLite), foreign key enforcement is off on the connection (the
 /// pool has one) around the transaction — inside one, SQLite ignores the pragma — so a
 /// rebuilt parent table cascades nothing into its children; the rows are then checked with
-/// `PRAGMA foreign_key_check` before the commit.
+/// `PRAGMA foreign_key_check` before the commit. Rows that were orphaned before the
+/// migration (`before`) are not its doing and are not held against it.
 async fn apply(db: &DatabaseConnection, migration: &dyn MigrationTrait, step: &Step, transactional: bool, fk_off: bool) -> Result<(), Failure> {
     let started = Instant::now();
+    let before = if fk_off { orphans(db).await? } else { Vec::new() };
+    let new_orphans = |now: Vec<Violation>| -> Vec<Violation> { now.into_iter().filter(|v| !before.contains(v)).collect() };
     if !transactional {
+        if fk_off {
+            db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+        }
         run_migration(&SchemaManager::new(db), migration, step).await?;
         if fk_off {
-            let bad = orphans(db).await?;
+            let bad = new_orphans(orphans(db).await?);
             if !bad.is_empty() {
                 return Err(Failure::Orphans(bad));
             }
         }
         return Ok(record(db, step, started.elapsed().as_millis() as i64).await?);
     }
-    let txn = db.begin().await?;
+    let txn = begin(db, fk_off).await?;
     run_migration(&SchemaManager::new(&txn), migration, step).await?;
     if fk_off {
-        let bad = orphans(&txn).await?;
+        let bad = new_orphans(orphans(&txn).await?);
         if !bad.is_empty() {
             txn.rollback().await?;
             return Err(Failure::Orphans(bad));
@@ -125,6 +131,24 @@ async fn apply(db: &DatabaseConnection, migration: &dyn MigrationTrait, step: &S
     }
     record(&txn, step, started.elapsed().as_millis() as i64).await?;
     Ok(txn.commit().await?)
+}
+
+/// Begins the step's transaction; with `fk_off`, on a connection whose foreign key
+/// enforcement is off, verified inside the transaction (should the pool have replaced its
+/// connection in between, the pragma is set again on the new one).
+async fn begin(db: &DatabaseConnection, fk_off: bool) -> Result<sea_orm::DatabaseTransaction, Failure> {
+    if !fk_off {
+        return Ok(db.begin().await?);
+    }
+    for _ in 0..3 {
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+        let txn = db.begin().await?;
+        if compat::query_i64(&txn, "PRAGMA foreign_keys").await? == Some(0) {
+            return Ok(txn);
+        }
+        txn.rollback().await?;
+    }
+    Err(Failure::Db(DbErr::Custom("SQLite's foreign key enforcement could not be turned off for this migration".into())))
 }
 
 /// Runs the steps on stdin in order, stopping at the first failure; returns the exit code.
@@ -157,16 +181,16 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
             foreign_keys_off: fk_off,
         });
         let started = Instant::now();
-        let result = async {
-            if fk_off {
-                db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+        let result = apply(db, &**migration, &step, transactional, fk_off).await;
+        // Enforcement must be back on before the next step; if it cannot be, stop after
+        // reporting this one.
+        let restored = !fk_off
+            || async {
+                db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
+                compat::query_i64(db, "PRAGMA foreign_keys").await
             }
-            apply(db, &**migration, &step, transactional, fk_off).await
-        }
-        .await;
-        if fk_off {
-            let _ = db.execute_unprepared("PRAGMA foreign_keys = ON").await;
-        }
+            .await
+            .is_ok_and(|on| on == Some(1));
         match result {
             Ok(()) => emit(Event::Done {
                 version: step.version.clone(),
@@ -176,7 +200,13 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
             Err(failure) => {
                 let (message, violations) = match failure {
                     Failure::Db(e) => (e.to_string(), Vec::new()),
-                    Failure::Orphans(v) => ("rows would be left without their parent".to_string(), v),
+                    Failure::Orphans(v) if transactional => {
+                        ("rows would be left without their parent; rolled back".to_string(), v)
+                    }
+                    Failure::Orphans(v) => (
+                        "rows are left without their parent (the migration ran outside a transaction, so its changes remain and it is not recorded as applied)".to_string(),
+                        v,
+                    ),
                 };
                 emit(Event::Failed {
                     version: step.version.clone(),
@@ -187,6 +217,12 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
                 });
                 return 1;
             }
+        }
+        if !restored {
+            emit(Event::Fatal {
+                message: "SQLite's foreign key enforcement could not be turned back on after this migration; stopped before the next one".into(),
+            });
+            return 1;
         }
     }
     0
@@ -212,8 +248,10 @@ async fn main() {
         opts.set_schema_search_path(schema);
     }
     if opts.get_url().starts_with("sqlite:") {
-        // One connection: the foreign-keys pragma must reach the one the migration uses.
-        opts.max_connections(1);
+        // One connection, kept for the whole run: the foreign-keys pragma must reach the
+        // one the migration uses.
+        let forever = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+        opts.max_connections(1).max_lifetime(forever).idle_timeout(forever);
     }
     let db = match Database::connect(opts).await {
         Ok(db) => db,

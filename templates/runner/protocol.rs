@@ -166,12 +166,15 @@ impl Event {
     }
 
     /// Reads one line of the runner's output: `None` for a line that is not an event (the
-    /// user's code printing).
-    pub fn from_line(line: &str) -> Option<Event> {
+    /// user's code printing), an error for an event that does not fit these types.
+    pub fn from_line(line: &str) -> Option<Result<Event, String>> {
         if !line.starts_with("{\"event\":") {
             return None;
         }
-        serde_json::from_str(line).ok()
+        Some(
+            serde_json::from_str(line)
+                .map_err(|e| format!("the runner sent an event cargo dbm does not understand ({e}): {line}")),
+        )
     }
 }
 
