@@ -1,7 +1,8 @@
 //! The runner: the only place user Rust code runs.
 //!
 //! A small crate generated from `templates/runner/` links the user's migration crate, is
-//! built with `cargo build --message-format json-render-diagnostics` in the workspace's own
+//! built with `cargo build --message-format json` (diagnostics rendered, and each error's file
+//! told apart: cargo dbm's generated code or the user's) in the workspace's own
 //! target directory (so nothing is compiled twice), and executed. It receives the steps on
 //! stdin and reports back as JSON lines (see `templates/runner/main.rs`).
 
