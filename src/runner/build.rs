@@ -305,6 +305,8 @@ pub async fn build_entities(ws: &Workspace, url: &DbUrl, shell: &Shell) -> Resul
         sea_orm => &version,
         sea_orm_major => line.major(),
         features => features,
+        url_var => super::protocol::URL_VAR,
+        schema_var => super::protocol::SCHEMA_VAR,
     };
     let manifest = with_workspace_settings(&templates::ENTITIES_MANIFEST.render(&vars)?, &ws.manifest, &ws.root)?;
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
