@@ -346,7 +346,7 @@ fn redact_pairs(text: &str) -> String {
 }
 
 /// `%XX` decoded; anything else kept as it is.
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

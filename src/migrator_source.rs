@@ -333,16 +333,7 @@ fn parse_lib(lib: &Path, text: &str) -> Result<Parsed> {
     for item in &file.items {
         match item {
             Item::Mod(m) if m.content.is_none() => {
-                let path_attr = m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| {
-                    if let syn::Meta::NameValue(nv) = &a.meta
-                        && let Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Str(s), ..
-                        }) = &nv.value
-                    {
-                        return Some(s.value());
-                    }
-                    None
-                });
+                let path_attr = path_attr(m);
                 let is_pub = !matches!(m.vis, syn::Visibility::Inherited);
                 mods.push((m.ident.to_string(), path_attr, m.span().end(), is_pub));
             }

@@ -184,33 +184,12 @@ pub fn toc_without_schema_entry(toc: &str, schema: &str) -> String {
 fn split_password(raw: &str) -> (String, Option<String>) {
     match url::Url::parse(raw) {
         Ok(mut u) => {
-            let pw = u.password().map(percent_decode);
+            let pw = u.password().map(crate::config::percent_decode);
             let _ = u.set_password(None);
             (u.to_string(), pw)
         }
         Err(_) => (raw.to_string(), None),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A tool's stderr, redacted and trimmed to what helps.

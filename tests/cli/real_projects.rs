@@ -5,10 +5,9 @@
 //! PostgreSQL, as a user would run it; and a database migrated by `cargo dbm up` matches one
 //! migrated by the crate's own command line, each tool reading the other's.
 
-use crate::support::{Output, copy_dir, pg, query, repo, run_in, shared_target};
+use crate::support::{Output, copy_dir, own_cli, pg, query, repo, run_in, shared_target, shared_target_v1};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// One fixture of the corpus.
 struct Project {
@@ -67,12 +66,10 @@ impl Work {
     }
 
     fn target(&self) -> PathBuf {
-        let shared = shared_target();
         if self.project.sea_orm_1 {
-            let name = format!("{}-v1", shared.file_name().unwrap().to_string_lossy());
-            shared.with_file_name(name)
+            shared_target_v1()
         } else {
-            shared
+            shared_target()
         }
     }
 
@@ -98,30 +95,7 @@ impl Work {
 
     /// The crate's own command line on `url`.
     fn own_cli(&self, url: &str, args: &[&str]) -> Output {
-        let url = if url.starts_with("sqlite:") {
-            format!("{url}?mode=rwc")
-        } else {
-            url.to_string()
-        };
-        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.args(self.project.own_cli)
-            .args(args)
-            .current_dir(self.root())
-            .env("CARGO_TARGET_DIR", self.target())
-            .env("CARGO_PROFILE_DEV_DEBUG", "0")
-            .env("DATABASE_URL", url)
-            .env("NO_COLOR", "1");
-        for (k, _) in std::env::vars() {
-            if k.starts_with("CARGO_PKG_") || k.starts_with("CARGO_MANIFEST_") || k == "CARGO_CRATE_NAME" {
-                cmd.env_remove(k);
-            }
-        }
-        let out = cmd.output().expect("run the crate's own CLI");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        own_cli(self.root(), self.project.own_cli, args, &self.target(), url)
     }
 
     /// The schema of the database at `url` as the catalog says it, `dbm_history` left out:

@@ -7,16 +7,11 @@
 //! directory of their own (`fixtures-target-v1`), so 1.1's and 2.0's artifacts never
 //! evict each other.
 
-use crate::support::{Output, copy_dir, pg, query, repo, run_in, shared_target};
+use crate::support::{Output, copy_dir, own_cli, pg, query, repo, run_in};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The target directory of every sea-orm 1.1 fixture.
-fn v1_target() -> PathBuf {
-    let shared = shared_target();
-    let name = format!("{}-v1", shared.file_name().unwrap().to_string_lossy());
-    shared.with_file_name(name)
-}
+use crate::support::shared_target_v1 as v1_target;
 
 /// A copy of the 1.1 fixture with its database.
 struct V1 {
@@ -65,42 +60,13 @@ impl V1 {
 
     /// The crate's own CLI: `cargo run -p migration -- ARGS` on `url`.
     fn own_cli(&self, url: &str, args: &[&str]) -> Output {
-        let url = if url.starts_with("sqlite:") {
-            format!("{url}?mode=rwc")
-        } else {
-            url.to_string()
-        };
-        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.args(["run", "-q", "-p", "migration", "--"])
-            .args(args)
-            .current_dir(self.root())
-            .env("CARGO_TARGET_DIR", v1_target())
-            .env("CARGO_PROFILE_DEV_DEBUG", "0")
-            .env("DATABASE_URL", url)
-            .env("NO_COLOR", "1")
-            .env_remove("DATABASE_SCHEMA");
-        // Not the variables cargo sets for this test: build scripts watch some of them.
-        for (key, _) in std::env::vars() {
-            if ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CFG_", "CARGO_BIN_EXE_"]
-                .iter()
-                .any(|p| key.starts_with(p))
-                || [
-                    "CARGO_CRATE_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "OUT_DIR",
-                ]
-                .contains(&key.as_str())
-            {
-                cmd.env_remove(key);
-            }
-        }
-        let out = cmd.output().expect("run cargo");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        own_cli(
+            self.root(),
+            &["run", "-q", "-p", "migration", "--"],
+            args,
+            &v1_target(),
+            url,
+        )
     }
 
     fn query(&self, sql: &str) -> Vec<Vec<String>> {

@@ -102,6 +102,55 @@ pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     }
 }
 
+/// A fixture's own migration command line: `cargo CARGO_ARGS ARGS` in `dir` (e.g.
+/// `run -q -p migration --` then `up`), on the database at `url`, building into `target`.
+pub fn own_cli(dir: &Path, cargo_args: &[&str], args: &[&str], target: &Path, url: &str) -> Output {
+    let url = if url.starts_with("sqlite:") {
+        format!("{url}?mode=rwc")
+    } else {
+        url.to_string()
+    };
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(cargo_args)
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("DATABASE_URL", url)
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_SCHEMA");
+    // Not the variables cargo sets for this test: build scripts watch some of them.
+    for (key, _) in std::env::vars() {
+        if ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CFG_", "CARGO_BIN_EXE_"]
+            .iter()
+            .any(|p| key.starts_with(p))
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "OUT_DIR",
+            ]
+            .contains(&key.as_str())
+        {
+            cmd.env_remove(key);
+        }
+    }
+    let out = cmd.output().expect("run cargo");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The target directory of the sea-orm 1.1 fixtures: their own, so that 1.1's and 2.0's
+/// artifacts never evict each other.
+pub fn shared_target_v1() -> PathBuf {
+    let shared = shared_target();
+    let name = format!("{}-v1", shared.file_name().unwrap().to_string_lossy());
+    shared.with_file_name(name)
+}
+
 /// Copies a directory tree (no symlinks in fixtures).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
