@@ -122,13 +122,13 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
     for (table, cs) in &by_table {
         let old = &from.tables[*table];
         let new = &to.tables[*table];
-        if engine == Engine::Sqlite && cs.iter().any(|c| needs_rebuild(c, new)) {
+        if !engine.alters_in_place() && cs.iter().any(|c| needs_rebuild(c, new)) {
             let pairs: Vec<(String, String)> = rename_pairs
                 .iter()
                 .filter(|(t, _, _)| t == table)
                 .map(|(_, o, n)| (o.clone(), n.clone()))
                 .collect();
-            out.push_str(&rebuild(table, old, new, &pairs));
+            out.push_str(&rebuild(table, old, new, &pairs, engine));
             body.foreign_keys_off = true;
             uses_db = true;
             for c in new
@@ -338,58 +338,9 @@ fn topo<'a>(tables: &[(&'a String, &'a Table)]) -> Vec<(&'a String, &'a Table)> 
 }
 
 fn type_call(sql_type: &str, engine: Engine) -> String {
-    let t = sql_type.trim();
-    let args = |s: &str| -> Option<Vec<u32>> {
-        let inner = s.split_once('(')?.1.strip_suffix(')')?;
-        inner.split(',').map(|p| p.trim().parse().ok()).collect()
-    };
-    let known = match engine {
-        Engine::Postgres => match t {
-            "integer" => Some(".integer()".to_string()),
-            "bigint" => Some(".big_integer()".into()),
-            "smallint" => Some(".small_integer()".into()),
-            "text" => Some(".text()".into()),
-            "boolean" => Some(".boolean()".into()),
-            "real" => Some(".float()".into()),
-            "double precision" => Some(".double()".into()),
-            "numeric" => Some(".decimal()".into()),
-            "date" => Some(".date()".into()),
-            "time without time zone" => Some(".time()".into()),
-            "timestamp without time zone" => Some(".date_time()".into()),
-            "timestamp with time zone" => Some(".timestamp_with_time_zone()".into()),
-            "uuid" => Some(".uuid()".into()),
-            "json" => Some(".json()".into()),
-            "jsonb" => Some(".json_binary()".into()),
-            "bytea" => Some(".binary()".into()),
-            "character varying" => Some(".string()".into()),
-            _ if t.starts_with("character varying(") => args(t).map(|a| format!(".string_len({})", a[0])),
-            _ if t.starts_with("character(") => args(t).map(|a| format!(".char_len({})", a[0])),
-            _ if t.starts_with("numeric(") => args(t)
-                .filter(|a| a.len() == 2)
-                .map(|a| format!(".decimal_len({}, {})", a[0], a[1])),
-            _ => None,
-        },
-        Engine::Sqlite => match t {
-            "integer" => Some(".integer()".to_string()),
-            "text" => Some(".text()".into()),
-            "varchar" => Some(".string()".into()),
-            "boolean" => Some(".boolean()".into()),
-            "float" => Some(".float()".into()),
-            "double" => Some(".double()".into()),
-            "blob" => Some(".blob()".into()),
-            "json_text" => Some(".json()".into()),
-            "jsonb_text" => Some(".json_binary()".into()),
-            "uuid_text" => Some(".uuid()".into()),
-            "date_text" => Some(".date()".into()),
-            "time_text" => Some(".time()".into()),
-            "datetime_text" => Some(".date_time()".into()),
-            "timestamp_text" => Some(".timestamp()".into()),
-            "timestamp_with_timezone_text" => Some(".timestamp_with_time_zone()".into()),
-            _ if t.starts_with("varchar(") => args(t).map(|a| format!(".string_len({})", a[0])),
-            _ => None,
-        },
-    };
-    known.unwrap_or_else(|| format!(".custom({})", alias(sql_type)))
+    engine
+        .type_call(sql_type.trim())
+        .unwrap_or_else(|| format!(".custom({})", alias(sql_type)))
 }
 
 /// `ColumnDef::new(..)...` for a column of `table`; in a CREATE TABLE, a one-column primary
@@ -495,7 +446,7 @@ fn create_index(table: &str, i: &Index) -> String {
 }
 
 fn drop_index(table: &str, i: &Index, engine: Engine) -> String {
-    if i.constraint && engine == Engine::Postgres {
+    if i.constraint && engine.drops_unique_as_constraint() {
         format!(
             "{I}manager\n{I}    .alter_table(Table::alter().table({}).drop_constraint({}).to_owned())\n{I}    .await?;\n",
             alias(table),
@@ -511,12 +462,12 @@ fn drop_index(table: &str, i: &Index, engine: Engine) -> String {
 }
 
 /// SQLite: new table, copy, drop, rename, indexes again.
-fn rebuild(table: &str, old: &Table, new: &Table, renames: &[(String, String)]) -> String {
+fn rebuild(table: &str, old: &Table, new: &Table, renames: &[(String, String)], engine: Engine) -> String {
     let tmp = format!("_dbm_new_{table}");
     let mut s = format!(
         "{I}// SQLite cannot make these changes to `{table}` in place: the table is rebuilt\n{I}// (new table, rows copied, old table dropped, new table renamed, indexes recreated).\n"
     );
-    s.push_str(&create_table(&tmp, table, new, Engine::Sqlite));
+    s.push_str(&create_table(&tmp, table, new, engine));
     let mut to_cols = Vec::new();
     let mut from_cols = Vec::new();
     for c in &new.columns {
@@ -547,7 +498,7 @@ fn rebuild(table: &str, old: &Table, new: &Table, renames: &[(String, String)]) 
         alias(&tmp),
         alias(table)
     );
-    s.push_str(&create_indexes(table, new, Engine::Sqlite));
+    s.push_str(&create_indexes(table, new, engine));
     s
 }
 

@@ -54,21 +54,7 @@ impl DbmConfig {
 }
 
 /// The database engine behind a URL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
-
-impl Engine {
-    pub fn name(self) -> &'static str {
-        match self {
-            Engine::Sqlite => "sqlite",
-            Engine::Postgres => "postgres",
-        }
-    }
-}
+pub use crate::engine::Engine;
 
 /// Where the URL came from, for `info` and messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -107,6 +93,24 @@ pub struct DbUrl {
 }
 
 impl DbUrl {
+    /// The same server and credentials, another database (for a server engine).
+    pub fn with_database(&self, name: &str) -> Result<DbUrl> {
+        let mut u = url::Url::parse(&self.url).map_err(|e| Error::BadUrl {
+            url: self.redacted(),
+            reason: e.to_string(),
+        })?;
+        u.set_path(&format!("/{name}"));
+        Ok(DbUrl {
+            url: u.to_string(),
+            ..self.clone()
+        })
+    }
+
+    /// An in-memory SQLite database (`sqlite::memory:`): nothing to back up or lock.
+    pub fn is_in_memory(&self) -> bool {
+        self.sqlite_path.is_none() && self.url.starts_with("sqlite:")
+    }
+
     /// Parses and validates `raw`; relative SQLite paths are taken relative to `root`.
     pub fn parse(raw: &str, root: &Path, source: UrlSource) -> Result<Self> {
         let raw = raw.trim();
@@ -167,9 +171,28 @@ impl DbUrl {
                     schema: None,
                 })
             }
-            "mysql" | "mariadb" => Err(bad("MySQL/MariaDB is not supported yet; use SQLite or PostgreSQL")),
+            "mysql" | "mariadb" => {
+                if parsed.host_str().unwrap_or("").is_empty() {
+                    return Err(bad("no host is named"));
+                }
+                if parsed.path().trim_matches('/').is_empty() {
+                    return Err(bad("no database name is given after the host (e.g. `/myapp`)"));
+                }
+                // sqlx's driver knows the `mysql` scheme; MariaDB speaks the same protocol.
+                let url = match raw.strip_prefix("mariadb:") {
+                    Some(rest) => format!("mysql:{rest}"),
+                    None => raw.to_string(),
+                };
+                Ok(DbUrl {
+                    url,
+                    engine: Engine::MySql,
+                    source,
+                    sqlite_path: None,
+                    schema: None,
+                })
+            }
             other => Err(bad(&format!(
-                "unsupported scheme `{other}`; use `sqlite://` or `postgres://`"
+                "unsupported scheme `{other}`; use `sqlite://`, `postgres://` or `mysql://` (`mariadb://`)"
             ))),
         }
     }
@@ -187,17 +210,17 @@ impl DbUrl {
 
     /// The database name: file name for SQLite, database for PostgreSQL.
     pub fn database_name(&self) -> String {
-        match self.engine {
-            Engine::Sqlite => self
+        if self.url.starts_with("sqlite:") {
+            return self
                 .sqlite_path
                 .as_ref()
                 .and_then(|p| p.file_name())
                 .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| ":memory:".into()),
-            Engine::Postgres => url::Url::parse(&self.url)
-                .map(|u| u.path().trim_start_matches('/').to_string())
-                .unwrap_or_default(),
+                .unwrap_or_else(|| ":memory:".into());
         }
+        url::Url::parse(&self.url)
+            .map(|u| u.path().trim_start_matches('/').to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -590,7 +613,7 @@ mod tests {
             "sqlite://",
             "postgres://u@host?password=pw",
             "postgres://u:p/w@host/db",
-            "mysql://u@host/db?password=pw",
+            "mysql://u@host?password=pw",
         ] {
             let e = DbUrl::parse(bad, Path::new("/w"), UrlSource::CommandLine).unwrap_err();
             assert!(!e.to_string().contains("pw"), "{e}");

@@ -157,7 +157,7 @@ impl Error {
             BadUrl { .. } => {
                 "use e.g. `sqlite://data/app.db` or `postgres://user:password@host:5432/dbname` (via --database-url, DATABASE_URL, .env or [workspace.metadata.dbm] database-url)".into()
             }
-            Connect { url, reason } => crate::db::connect_hint(url, reason),
+            Connect { url, reason } => crate::engine::Engine::connect_hint(url, reason),
             BadName { .. } => "give a short description such as `cargo dbm create \"add phone to users\"`".into(),
             UnknownRevision { hint, .. } => hint.clone(),
             AmbiguousRevision { .. } => "give more characters of the revision, or its full name".into(),

@@ -16,6 +16,7 @@
 //! - [`seed`]: seed files checked against the database and bulk-inserted.
 
 pub mod autogen;
+pub mod engine;
 pub mod backup;
 pub mod cache;
 pub mod cli;

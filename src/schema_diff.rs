@@ -200,7 +200,7 @@ fn reconcile_table(have: &Table, want: &mut Table, entities: &Schema, engine: En
     for h in &have.columns {
         if let Some(w) = want.columns.iter().find(|w| w.name == h.name) {
             let mut w = w.clone();
-            if same_type(&h.sql_type, &w.sql_type, engine) {
+            if engine.same_type(&h.sql_type, &w.sql_type) {
                 w.sql_type = h.sql_type.clone();
             }
             if w.default.is_none() {
@@ -208,7 +208,7 @@ fn reconcile_table(have: &Table, want: &mut Table, entities: &Schema, engine: En
             }
             // SQLite: an INTEGER PRIMARY KEY assigns new ids either way; AUTOINCREMENT only
             // stops their reuse, which an entity's `auto_increment` does not promise.
-            if engine == Engine::Sqlite && have.primary_key == [h.name.clone()] && w.auto_increment != h.auto_increment
+            if !engine.compares_auto_increment() && have.primary_key == [h.name.clone()] && w.auto_increment != h.auto_increment
             {
                 w.auto_increment = h.auto_increment;
             }
@@ -264,56 +264,6 @@ fn reconcile_table(have: &Table, want: &mut Table, entities: &Schema, engine: En
         }
     }
     want.foreign_keys.sort();
-}
-
-/// Whether two declared types are the same as far as an entity can tell them apart.
-fn same_type(migrated: &str, entity: &str, engine: Engine) -> bool {
-    if migrated == entity {
-        return true;
-    }
-    match engine {
-        // SQLite keeps values by affinity: `bigint`, `integer` and `int` store alike. The
-        // `…_text` spellings sea-query writes for dates, JSON, UUIDs are told apart from
-        // plain text, so a `String` that becomes a `DateTime` is still a change.
-        Engine::Sqlite => sqlite_class(migrated) == sqlite_class(entity),
-        Engine::Postgres => {
-            let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
-            // A type the entity states without length or precision (`String`, `Decimal`)
-            // matches any length or precision; a plain string matches `text` too, and JSON
-            // is JSON whether stored as `json` or `jsonb`.
-            (!entity.contains('(') && base(migrated) == entity)
-                || (entity == "character varying" && migrated == "text")
-                || (entity == "json" && migrated == "jsonb")
-        }
-    }
-}
-
-/// What an entity can tell apart in a SQLite declared type: sea-query's `…_text` kinds
-/// (date-times of every flavour alike, JSON and JSONB alike), else the affinity.
-fn sqlite_class(t: &str) -> String {
-    let lower = t.to_ascii_lowercase();
-    match lower.strip_suffix("_text") {
-        Some("datetime" | "timestamp" | "timestamp_with_timezone") => "datetime".into(),
-        Some("json" | "jsonb") => "json".into(),
-        Some(kind) => kind.to_string(),
-        None => sqlite_affinity(&lower).to_string(),
-    }
-}
-
-/// SQLite's type affinity of a declared type (section 3.1 of its datatype documentation).
-fn sqlite_affinity(t: &str) -> &'static str {
-    let t = t.to_ascii_uppercase();
-    if t.contains("INT") {
-        "INTEGER"
-    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
-        "TEXT"
-    } else if t.contains("BLOB") || t.is_empty() {
-        "BLOB"
-    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
-        "REAL"
-    } else {
-        "NUMERIC"
-    }
 }
 
 /// What turns `from` into `to`, tables in name order.
@@ -516,6 +466,9 @@ mod tests {
             nullable,
             default: None,
             auto_increment: false,
+            generated: false,
+            kind: Default::default(),
+            sequence: None,
         }
     }
 

@@ -98,8 +98,8 @@ pub struct Meta {
     pub tool: String,
     /// Version of the metadata layout.
     pub format: u32,
-    /// `sqlite` or `postgres`.
-    pub engine: String,
+    /// The engine (`sqlite`, `postgres`, `mysql`).
+    pub engine: crate::engine::Engine,
     /// The database's name (file name for SQLite).
     pub database: String,
     /// The latest applied migration at backup time, if any.
@@ -109,7 +109,7 @@ pub struct Meta {
     /// Unix milliseconds when the backup started.
     pub created_ms: i64,
     /// `backup`, or `before-restore` for the safety copy taken by restore.
-    pub kind: String,
+    pub kind: super::Kind,
     /// The cargo-dbm version that wrote it.
     pub version: String,
     /// The server version (PostgreSQL) or SQLite library version.
@@ -126,6 +126,8 @@ impl Meta {
 pub enum Content {
     Sqlite,
     PgCustom,
+    /// The SQL text of `mariadb-dump` or `mysqldump`.
+    MySqlDump,
     Unknown,
 }
 
@@ -135,17 +137,36 @@ impl Content {
             Content::Sqlite
         } else if head.starts_with(PGDMP_MAGIC) {
             Content::PgCustom
+        } else if [b"-- MariaDB dump".as_slice(), b"-- MySQL dump"]
+            .iter()
+            .any(|m| head.windows(m.len()).any(|w| w == *m))
+        {
+            Content::MySqlDump
         } else {
             Content::Unknown
         }
     }
 
-    pub fn engine(self) -> Option<&'static str> {
+    pub fn engine(self) -> Option<crate::engine::Engine> {
+        use crate::engine::Engine;
         match self {
-            Content::Sqlite => Some("sqlite"),
-            Content::PgCustom => Some("postgres"),
+            Content::Sqlite => Some(Engine::Sqlite),
+            Content::PgCustom => Some(Engine::Postgres),
+            Content::MySqlDump => Some(Engine::MySql),
             Content::Unknown => None,
         }
+    }
+
+    /// Why this content cannot be restored into a database of `engine`: what it is, or,
+    /// when unknown, `unknown` (what the engine expected).
+    pub fn mismatch(self, engine: crate::engine::Engine, unknown: &str) -> String {
+        let what = match self {
+            Content::Sqlite => "a SQLite database",
+            Content::PgCustom => "a PostgreSQL dump",
+            Content::MySqlDump => "a MySQL/MariaDB dump",
+            Content::Unknown => return unknown.to_string(),
+        };
+        format!("it is {what} and the database is {engine}")
     }
 }
 
@@ -767,12 +788,12 @@ mod tests {
         Meta {
             tool: Meta::TOOL.into(),
             format: 1,
-            engine: "sqlite".into(),
+            engine: crate::engine::Engine::Sqlite,
             database: "app.db".into(),
             head: Some("m1".into()),
             applied: 1,
             created_ms: 0,
-            kind: "backup".into(),
+            kind: crate::backup::Kind::Backup,
             version: "0".into(),
             server_version: None,
         }

@@ -10,13 +10,12 @@
 //! "our own": retention never deletes anything else.
 //!
 //! - [`compress`]: parallel gzip/zstd and verified decompression.
-//! - [`sqlite`]: snapshot with `VACUUM INTO`, verification, atomic replacement.
-//! - [`postgres`]: `pg_dump`/`pg_restore`, found and version-checked.
+//!
+//! How each engine takes and restores its backups is in [`crate::engine`].
 
 pub mod compress;
-pub mod postgres;
-pub mod sqlite;
 
+use crate::engine::Engine;
 use crate::error::{Error, IoContext, Result};
 use compress::{Codec, Meta};
 use std::fs::{File, OpenOptions};
@@ -27,10 +26,25 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_KEEP: usize = 10;
 /// The default folder, relative to the workspace root.
 pub const DEFAULT_DIR: &str = "backups";
-/// `kind` of a regular backup.
-pub const KIND_BACKUP: &str = "backup";
-/// `kind` of the safety copy restore takes of the database it replaces.
-pub const KIND_BEFORE_RESTORE: &str = "before-restore";
+/// What a backup was taken for (its metadata's `kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// `cargo dbm backup`, or `up --backup`.
+    Backup,
+    /// The safety copy restore takes of the database it replaces.
+    BeforeRestore,
+}
+
+impl Kind {
+    /// `backup` or `before-restore`, as in file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Backup => "backup",
+            Kind::BeforeRestore => "before-restore",
+        }
+    }
+}
 
 /// A backup file's name, parsed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,7 +66,7 @@ impl Name {
         let rest = file_name.strip_prefix("backup_")?;
         let (base, ext) = rest.split_once('.')?;
         let (content, codec) = ext.split_once('.')?;
-        if !matches!(content, "db" | "dump") {
+        if !matches!(content, "db" | "dump" | "sql") {
             return None;
         }
         let codec = match codec {
@@ -129,7 +143,7 @@ impl Entry {
     }
 
     /// Whether it is our backup of the database `engine`/`database`.
-    pub fn is_of(&self, engine: &str, database: &str) -> bool {
+    pub fn is_of(&self, engine: Engine, database: &str) -> bool {
         self.meta
             .as_ref()
             .is_some_and(|m| m.engine == engine && m.database == database)
@@ -192,7 +206,7 @@ pub fn list(dir: &Path) -> Result<Vec<Entry>> {
 
 /// Deletes our own backups of `engine`/`database` in `dir` beyond the newest `keep`;
 /// returns what it deleted. Files it did not write are never touched.
-pub fn prune(dir: &Path, engine: &str, database: &str, keep: usize) -> Result<Vec<PathBuf>> {
+pub fn prune(dir: &Path, engine: Engine, database: &str, keep: usize) -> Result<Vec<PathBuf>> {
     let ours: Vec<Entry> = list(dir)?.into_iter().filter(|e| e.is_of(engine, database)).collect();
     let excess = ours.len().saturating_sub(keep.max(1));
     let mut deleted = Vec::new();
@@ -393,4 +407,101 @@ mod tests {
         assert_eq!(stale_pid(".backup_20250117_143022.db.gz.snapshot-7-journal"), Some(7));
         assert_eq!(stale_pid("backup_20250117_143022.db.gz"), None);
     }
+}
+
+/// A writer into a child's stdin that, once the child closes it (as `pg_restore --list`
+/// does after reading the table of contents), discards the rest: decompression goes on to
+/// the end so that every checksum is still verified.
+pub struct UntilClosed<W> {
+    pub inner: Option<W>,
+    /// The first bytes written, to recognise the content.
+    pub head: Vec<u8>,
+}
+
+impl<W: std::io::Write> std::io::Write for UntilClosed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.head.len() < HEAD {
+            let k = (HEAD - self.head.len()).min(buf.len());
+            self.head.extend_from_slice(&buf[..k]);
+        }
+        if let Some(w) = &mut self.inner
+            && let Err(e) = w.write_all(buf)
+        {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                self.inner = None;
+            } else {
+                return Err(e);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(w) = &mut self.inner {
+            match w.flush() {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.inner = None,
+                r => return r,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many first bytes [`UntilClosed`] keeps.
+const HEAD: usize = 128;
+
+/// A file removed on drop.
+pub struct RemoveOnDrop(pub PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A file deleted on drop unless taken.
+#[derive(Debug)]
+pub struct TempFile(pub Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Restore refuses `file` for `reason`.
+pub fn refuse(file: &Path, reason: impl Into<String>) -> Error {
+    Error::BackupInvalid {
+        file: file.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A decompression failure: the file is refused, or could not be read.
+pub fn decode_err(file: &Path, e: compress::DecodeError) -> Error {
+    match e {
+        compress::DecodeError::Invalid(r) => refuse(file, r),
+        compress::DecodeError::Io(e) => Error::io(format!("could not read {}", file.display()), e),
+    }
+}
+
+/// Reads a child's stdout and stderr on threads.
+pub fn drain(
+    child: &mut std::process::Child,
+) -> (std::thread::JoinHandle<Vec<u8>>, std::thread::JoinHandle<Vec<u8>>) {
+    let read = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    (
+        read(child.stdout.take().map(|s| Box::new(s) as _)),
+        read(child.stderr.take().map(|s| Box::new(s) as _)),
+    )
 }

@@ -4,7 +4,7 @@
 
 use super::Db;
 use crate::error::{Error, Result};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 /// sea-orm-migration's default tracking table.
 pub const SEAQL_TABLE: &str = "seaql_migrations";
@@ -34,49 +34,28 @@ pub struct HistoryRow {
 
 /// Whether `table` exists (in the current schema on PostgreSQL).
 pub async fn has_table(db: &Db, table: &str) -> Result<bool> {
-    let stmt = match db.backend() {
-        DbBackend::Sqlite => Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-            [Value::from(table)],
-        ),
-        b => Statement::from_sql_and_values(
-            b,
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
-            [Value::from(table)],
-        ),
-    };
-    let row = db
+    Ok(all_tables(db).await?.iter().any(|t| t == table))
+}
+
+/// Every base table of the database (the current schema on PostgreSQL).
+async fn all_tables(db: &Db) -> Result<Vec<String>> {
+    let rows = db
         .conn
-        .query_one_raw(stmt)
+        .query_all_raw(Statement::from_string(db.backend(), db.url.engine.tables_sql()))
         .await
-        .map_err(|e| Error::db(format!("looking for table `{table}`"), e))?;
-    Ok(row.is_some())
+        .map_err(|e| Error::db("listing tables", e))?;
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "name").map_err(|e| Error::db("listing tables", e)))
+        .collect()
 }
 
 /// The user's tables (excluding the tracking tables and SQLite internals).
 pub async fn user_tables(db: &Db, tracking: &str) -> Result<Vec<String>> {
-    let sql = match db.backend() {
-        DbBackend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        }
-        _ => {
-            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
-        }
-    };
-    let rows = db
-        .conn
-        .query_all_raw(Statement::from_string(db.backend(), sql))
-        .await
-        .map_err(|e| Error::db("listing tables", e))?;
-    let mut out = Vec::new();
-    for r in rows {
-        let name: String = r.try_get("", "name").map_err(|e| Error::db("listing tables", e))?;
-        if name != tracking && name != HISTORY_TABLE {
-            out.push(name);
-        }
-    }
-    Ok(out)
+    Ok(all_tables(db)
+        .await?
+        .into_iter()
+        .filter(|name| name != tracking && name != HISTORY_TABLE)
+        .collect())
 }
 
 /// The applied versions, or `None` when the tracking table does not exist.
@@ -84,7 +63,10 @@ pub async fn applied(db: &Db, table: &str) -> Result<Option<Vec<Applied>>> {
     if !has_table(db, table).await? {
         return Ok(None);
     }
-    let sql = format!("SELECT version, applied_at FROM {} ORDER BY version", quote(table));
+    let sql = format!(
+        "SELECT version, applied_at FROM {} ORDER BY version",
+        db.url.engine.quote(table)
+    );
     let rows = db
         .conn
         .query_all_raw(Statement::from_string(db.backend(), sql))
@@ -112,7 +94,7 @@ pub async fn history(db: &Db) -> Result<Option<Vec<HistoryRow>>> {
     }
     let sql = format!(
         "SELECT id, version, direction, checksum, applied_at_ms, duration_ms, applied_by FROM {} ORDER BY id",
-        quote(HISTORY_TABLE)
+        db.url.engine.quote(HISTORY_TABLE)
     );
     let rows = db
         .conn
@@ -141,7 +123,7 @@ pub async fn create_schema(db: &Db) -> Result<()> {
     if let Some(schema) = &db.url.schema {
         db.exec(
             &format!("creating schema `{schema}`"),
-            &format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema)),
+            &format!("CREATE SCHEMA IF NOT EXISTS {}", db.url.engine.quote(schema)),
         )
         .await?;
     }
@@ -184,14 +166,43 @@ fn form() -> Form {
 /// The `CREATE TABLE` of the tracking table as sea-orm-migration `form` writes it on
 /// `backend` (see [`Form`]).
 pub fn create_tracking_table(table: &str, form: Form, backend: DbBackend) -> String {
-    let applied_at = match (form, backend) {
-        (Form::V2_0, DbBackend::Sqlite) => "integer",
-        _ => "bigint",
+    use sea_orm::sea_query::{Alias, ColumnDef, Table};
+    let mut applied_at = ColumnDef::new(Alias::new("applied_at"));
+    if form == Form::V1_1 && backend == DbBackend::Sqlite {
+        applied_at.custom(Alias::new("bigint"));
+    } else {
+        applied_at.big_integer();
+    }
+    let stmt = Table::create()
+        .table(Alias::new(table))
+        .if_not_exists()
+        .col(ColumnDef::new(Alias::new("version")).string().not_null().primary_key())
+        .col(applied_at.not_null())
+        .to_owned();
+    backend.build(&stmt).to_string()
+}
+
+/// The `CREATE TABLE` of `dbm_history` on `backend`.
+fn create_history_table(backend: DbBackend) -> String {
+    use sea_orm::sea_query::{Alias, ColumnDef, Table};
+    let text = |name: &str, null: bool| {
+        let mut c = ColumnDef::new(Alias::new(name));
+        c.string();
+        if null { c.null() } else { c.not_null() };
+        c
     };
-    format!(
-        "CREATE TABLE IF NOT EXISTS {} ( \"version\" varchar NOT NULL PRIMARY KEY, \"applied_at\" {applied_at} NOT NULL )",
-        quote(table)
-    )
+    let stmt = Table::create()
+        .table(Alias::new(HISTORY_TABLE))
+        .if_not_exists()
+        .col(ColumnDef::new(Alias::new("id")).big_integer().not_null().auto_increment().primary_key())
+        .col(text("version", false))
+        .col(text("direction", false))
+        .col(text("checksum", true))
+        .col(ColumnDef::new(Alias::new("applied_at_ms")).big_integer().not_null())
+        .col(ColumnDef::new(Alias::new("duration_ms")).big_integer().not_null())
+        .col(text("applied_by", true))
+        .to_owned();
+    backend.build(&stmt).to_string()
 }
 
 /// Creates the PostgreSQL schema if one is configured, `seaql_migrations` (exactly as the
@@ -203,18 +214,8 @@ pub async fn install(db: &Db, table: &str) -> Result<()> {
         &create_tracking_table(table, form(), db.backend()),
     )
     .await?;
-    let id = match db.backend() {
-        DbBackend::Sqlite => "\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT",
-        _ => "\"id\" bigserial NOT NULL PRIMARY KEY",
-    };
-    db.exec(
-        "creating `dbm_history`",
-        &format!(
-            "CREATE TABLE IF NOT EXISTS {} ( {id}, \"version\" varchar NOT NULL, \"direction\" varchar NOT NULL, \"checksum\" varchar NULL, \"applied_at_ms\" bigint NOT NULL, \"duration_ms\" bigint NOT NULL, \"applied_by\" varchar NULL )",
-            quote(HISTORY_TABLE)
-        ),
-    )
-    .await
+    db.exec("creating `dbm_history`", &create_history_table(db.backend()))
+        .await
 }
 
 /// Who is running this, for the audit table: `user@host`.
@@ -250,11 +251,6 @@ fn current_user_from_passwd() -> Option<String> {
     }
     #[cfg(not(unix))]
     None
-}
-
-/// Quotes an identifier for SQLite and PostgreSQL.
-pub fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
 /// Records `versions` as applied without running them (`stamp`), with audit rows.

@@ -8,13 +8,11 @@
 
 use super::Ctx;
 use crate::backup::compress::{self, Codec, Meta};
-use crate::backup::{self, Entry, Name, Pending, postgres, sqlite};
-use crate::config::Engine;
+use crate::backup::{self, Entry, Name, Pending};
 use crate::db::{Create, Db, tracking};
 use crate::error::{Error, IoContext, Result};
 use crate::migrator_source::MigratorSource;
 use crate::shell::Counting;
-use sea_orm::{ConnectionTrait, Statement};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -82,7 +80,7 @@ pub async fn backup_before_migrating(ctx: &Ctx, requested: bool) -> Result<Optio
     if !(requested || backup_before_up(ctx)) {
         return Ok(None);
     }
-    if ctx.url.engine == Engine::Sqlite && !ctx.url.sqlite_path.as_deref().is_some_and(Path::exists) {
+    if !ctx.url.engine.exists(&ctx.url) || ctx.url.is_in_memory() {
         return Ok(None);
     }
     ctx.shell.status("Backing up", ctx.url.redacted());
@@ -132,14 +130,6 @@ async fn head(ctx: &Ctx, db: &Db) -> Result<(Option<String>, usize)> {
     Ok((applied.last().map(|a| a.version.clone()), applied.len()))
 }
 
-/// The engine's content extension: `db` for SQLite, `dump` for a PostgreSQL archive.
-fn content_ext(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Sqlite => "db",
-        Engine::Postgres => "dump",
-    }
-}
-
 /// Takes a backup of the context's database into `dir` (see [`backup_dir`]).
 pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Result<BackupInfo> {
     let started = Instant::now();
@@ -161,7 +151,7 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
         ));
     }
     let dir = backup_dir(ctx, dir);
-    if ctx.url.engine == Engine::Sqlite && ctx.url.sqlite_path.is_none() {
+    if ctx.url.is_in_memory() {
         return Err(Error::Config("an in-memory SQLite database cannot be backed up".into()));
     }
     let db = Db::open(&ctx.url, Create::No).await?.ok_or_else(|| Error::Database {
@@ -180,24 +170,23 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
     let name = |seq: u32| Name {
         stamp: stamp.clone(),
         seq,
-        label: opts.before_restore.then(|| backup::KIND_BEFORE_RESTORE.to_string()),
-        content: content_ext(ctx.url.engine).to_string(),
+        label: opts.before_restore.then(|| backup::Kind::BeforeRestore.as_str().to_string()),
+        content: ctx.url.engine.backup_content().to_string(),
         codec,
     };
     let mut meta = Meta {
         tool: Meta::TOOL.into(),
         format: 1,
-        engine: ctx.url.engine.name().into(),
+        engine: ctx.url.engine,
         database: ctx.url.database_name(),
         head,
         applied,
         created_ms,
         kind: if opts.before_restore {
-            backup::KIND_BEFORE_RESTORE
+            backup::Kind::BeforeRestore
         } else {
-            backup::KIND_BACKUP
-        }
-        .into(),
+            backup::Kind::Backup
+        },
         version: env!("CARGO_PKG_VERSION").into(),
         server_version: None,
     };
@@ -205,61 +194,15 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
     backup::clean_stale_temps(&dir);
     let final_name = name(1).file_name();
     let mut pending = Pending::create(&dir, &final_name)?;
-    let data_bytes = match ctx.url.engine {
-        Engine::Sqlite => {
-            meta.server_version = sqlite::library_version(&db).await;
-            let snap = dir.join(format!(".{final_name}.snapshot-{}", std::process::id()));
-            let _guard = RemoveOnDrop(snap.clone());
-            let _journal = RemoveOnDrop(PathBuf::from(format!("{}-journal", snap.display())));
-            // A progress bar by bytes while SQLite writes the snapshot on its own thread.
-            let live_size = ctx
-                .url
-                .sqlite_path
-                .as_deref()
-                .and_then(|p| std::fs::metadata(p).ok())
-                .map(|m| m.len());
-            let pb = ctx.shell.progress(live_size, "Snapshot", Counting::Bytes);
-            let poll = async {
-                loop {
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                    pb.set_position(std::fs::metadata(&snap).map(|m| m.len()).unwrap_or(0));
-                }
-            };
-            let r = tokio::select! {
-                r = sqlite::snapshot(&db, &snap) => r,
-                () = poll => unreachable!("the poll never ends"),
-            };
-            pb.finish_and_clear();
-            db.close().await;
-            r?;
-            let file =
-                std::fs::File::open(&snap).context(|| format!("could not read the snapshot {}", snap.display()))?;
-            let len = file.metadata().map(|m| m.len()).ok();
-            let pb = ctx.shell.progress(len, "Compressing", Counting::Bytes);
-            let out = pending.file.as_mut().expect("open");
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
-            let mut input = BufReader::with_capacity(1 << 20, file);
-            let n = compress::compress(&mut input, &mut out, codec, level, &meta, &|n| pb.set_position(n))
-                .context(|| format!("could not write {}", pending.tmp.display()))?;
-            pb.finish_and_clear();
-            n
-        }
-        Engine::Postgres => {
-            let (num, version) = server_version(&db).await;
-            db.close().await;
-            meta.server_version = Some(version.clone());
-            let tools = postgres::Tools::find()?;
-            tools.check_server(num, &version)?;
-            let out = pending.file.as_mut().expect("open");
-            dump(ctx, &tools, out, codec, level, &meta)?
-        }
-    };
+    let stream = ctx.url.engine.dump(db, &ctx.url, &ctx.shell, &dir.join(format!(".{final_name}"))).await?;
+    meta.server_version = stream.server_version.clone();
+    let data_bytes = compress_stream(ctx, stream, &mut pending, codec, level, &meta)?;
     let path = pending.commit(&dir, name(1))?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let pruned = if opts.before_restore {
         Vec::new()
     } else {
-        backup::prune(&dir, &meta.engine, &meta.database, keep)?
+        backup::prune(&dir, meta.engine, &meta.database, keep)?
     };
     Ok(BackupInfo {
         path,
@@ -293,19 +236,19 @@ pub fn raw_sqlite_copy(ctx: &Ctx, dir: Option<&Path>) -> Result<BackupInfo> {
     let name = Name {
         stamp,
         seq: 1,
-        label: Some(backup::KIND_BEFORE_RESTORE.to_string()),
-        content: content_ext(Engine::Sqlite).to_string(),
+        label: Some(backup::Kind::BeforeRestore.as_str().to_string()),
+        content: ctx.url.engine.backup_content().to_string(),
         codec,
     };
     let meta = Meta {
         tool: Meta::TOOL.into(),
         format: 1,
-        engine: Engine::Sqlite.name().into(),
+        engine: ctx.url.engine,
         database: ctx.url.database_name(),
         head: None,
         applied: 0,
         created_ms,
-        kind: backup::KIND_BEFORE_RESTORE.into(),
+        kind: backup::Kind::BeforeRestore,
         version: env!("CARGO_PKG_VERSION").into(),
         server_version: None,
     };
@@ -331,74 +274,33 @@ pub fn raw_sqlite_copy(ctx: &Ctx, dir: Option<&Path>) -> Result<BackupInfo> {
     })
 }
 
-struct RemoveOnDrop(PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// `SHOW server_version_num` and `SHOW server_version`.
-async fn server_version(db: &Db) -> (u32, String) {
-    let get = |sql: &'static str| async move {
-        db.conn
-            .query_one_raw(Statement::from_string(db.backend(), sql))
-            .await
-            .ok()
-            .flatten()
-            .and_then(|r| r.try_get_by_index::<String>(0).ok())
-            .unwrap_or_default()
-    };
-    let num = get("SHOW server_version_num").await.trim().parse().unwrap_or(0);
-    let version = get("SHOW server_version").await;
-    let version = version.split_whitespace().next().unwrap_or("?").to_string();
-    (num, version)
-}
-
-/// `pg_dump -Fc -Z0` piped through the parallel compressor into `out`.
-fn dump(
+/// Compresses the engine's stream into the pending file on every core, then lets the
+/// engine check how its dump ended.
+fn compress_stream(
     ctx: &Ctx,
-    tools: &postgres::Tools,
-    out: &mut std::fs::File,
+    stream: crate::engine::Dump,
+    pending: &mut Pending,
     codec: Codec,
     level: i32,
     meta: &Meta,
 ) -> Result<u64> {
-    let mut args: Vec<String> = ["--format=custom", "--compress=0", "--no-password"]
-        .map(String::from)
-        .into();
-    // With a schema configured, the application's data is that schema: other schemas of
-    // the database may belong to other applications.
-    if let Some(schema) = &ctx.url.schema {
-        args.push(format!("--schema={schema}"));
-    }
-    let mut child = tools.spawn(&tools.pg_dump, Some(&ctx.url), &args, false)?;
-    let mut stderr = child.stderr.take().expect("piped");
-    let err_thread = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
-        buf
-    });
-    let stdout = child.stdout.take().expect("piped");
-    let pb = ctx.shell.progress(None, "Dumping", Counting::Bytes);
-    let mut input = BufReader::with_capacity(1 << 20, stdout);
+    let crate::engine::Dump {
+        mut reader,
+        size,
+        label,
+        finish,
+        ..
+    } = stream;
+    let pb = ctx.shell.progress(size, label, Counting::Bytes);
+    let tmp = pending.tmp.clone();
+    let out = pending.file.as_mut().expect("open");
     let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
-    let result = compress::compress(&mut input, &mut w, codec, level, meta, &|n| pb.set_position(n));
+    let result = compress::compress(&mut reader, &mut w, codec, level, meta, &|n| pb.set_position(n));
     drop(w);
+    drop(reader);
     pb.finish_and_clear();
-    if result.is_err() {
-        let _ = child.kill();
-    }
-    let status = child.wait().context(|| "could not wait for pg_dump".to_string())?;
-    let err = err_thread.join().unwrap_or_default();
-    if !status.success() {
-        return Err(Error::Database {
-            doing: "dumping the database with pg_dump".into(),
-            reason: format!("{status}: {}", postgres::tool_error(&err)),
-        });
-    }
-    result.context(|| "could not write the backup".to_string())
+    finish(result.is_ok())?;
+    result.context(|| format!("could not write {}", tmp.display()))
 }
 
 /// Every backup file in the folder (ours and look-alikes), oldest first.

@@ -5,7 +5,6 @@
 //! crate's own files are never changed.
 
 use super::{Ctx, Options};
-use crate::config::Engine;
 use crate::db::{Create, Db};
 use crate::error::{Error, IoContext, Result};
 use crate::templates;
@@ -133,8 +132,7 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
         describe(&mut report, &m)?;
     }
 
-    if ctx.url.engine == Engine::Sqlite
-        && let Some(path) = ctx.url.sqlite_path.clone()
+    if let Some(path) = ctx.url.sqlite_path.clone()
         && !path.exists()
     {
         let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");

@@ -2,8 +2,7 @@
 //! runner, take the lock, plan again under it, and run.
 
 use super::Ctx;
-use crate::db::lock::Lock;
-use crate::db::{Create, Db, schema, tracking};
+use crate::db::{Create, Db, tracking};
 use crate::error::{Error, Result};
 use crate::migrator_source::MigratorSource;
 use crate::plan::Status;
@@ -140,7 +139,7 @@ async fn run(
     } else {
         None
     };
-    let lock = Lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
+    let lock = crate::db::lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
     let result = locked(ctx, &src, runner.as_ref(), direction, target, &before).await;
     lock.release().await;
     let (done, stamped, dropped) = result.map_err(|e| match (e, &saved) {
@@ -228,7 +227,7 @@ async fn locked(
     let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");
     let mut dropped = Vec::new();
     if let Before::DropAll = before {
-        dropped = schema::drop_all(&db).await?;
+        dropped = db.url.engine.drop_all(&db).await?;
     }
     tracking::install(&db, &table).await?;
     let mut stamped = Vec::new();

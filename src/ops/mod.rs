@@ -48,7 +48,7 @@ impl Ctx {
 
     fn resolve_url(ws: &Workspace, opts: &Options) -> Result<DbUrl> {
         let mut url = config::resolve_url(opts.database_url.as_deref(), &ws.root, &ws.config, &ws.name)?;
-        if url.engine == config::Engine::Postgres {
+        if url.engine.has_schemas() {
             url.schema = opts.schema.clone().or_else(|| ws.config.schema.clone());
         }
         Ok(url)

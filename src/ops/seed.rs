@@ -6,7 +6,6 @@
 //! foreign-key order, or nothing. A files-only profile never compiles anything.
 
 use super::Ctx;
-use crate::config::Engine;
 use crate::db::{Create, Db};
 use crate::error::{Error, Result};
 use crate::seed::{self, Plan, catalog::Catalog, dump::DumpFormat};
@@ -92,7 +91,7 @@ pub async fn prepare(ctx: &Ctx, profile: &str, clear: bool) -> Result<Prepared> 
     // Without a Rust function, CSV rows are streamed while inserting.
     let files = seed::read_profile(&dir, function.is_none())?;
     let db = open(ctx).await?;
-    let catalog = Catalog::read(&db.conn, ctx.url.engine).await?;
+    let catalog = Catalog::read(&db).await?;
     let plan = seed::plan(files, &catalog, ctx.url.engine, clear, &[])?;
     Ok(Prepared {
         profile: profile.to_string(),
@@ -128,10 +127,7 @@ pub async fn execute(ctx: &Ctx, p: Prepared) -> Result<Outcome> {
                 .shell
                 .progress(plan.known_rows(), "Seeding", crate::shell::Counting::Rows);
             progress.enable_steady_tick(std::time::Duration::from_millis(120));
-            let result = match ctx.url.engine {
-                Engine::Postgres => seed::pgcopy::run(db.conn.get_postgres_connection_pool(), &plan, &progress).await,
-                Engine::Sqlite => seed::run_insert(&db.conn, &plan, ctx.url.engine, &progress).await,
-            };
+            let result = ctx.url.engine.bulk_load(&db, &plan, &progress).await;
             progress.finish_and_clear();
             db.close().await;
             result?
@@ -161,14 +157,14 @@ pub async fn execute(ctx: &Ctx, p: Prepared) -> Result<Outcome> {
 pub async fn dump(ctx: &Ctx, profile: &str, format: DumpFormat) -> Result<Vec<seed::dump::Written>> {
     let dir = seeds_dir(ctx).join(profile);
     let db = open(ctx).await?;
-    let catalog = Catalog::read(&db.conn, ctx.url.engine).await?;
+    let catalog = Catalog::read(&db).await?;
     let tracking = ctx
         .ws
         .config
         .migration_table
         .clone()
         .unwrap_or_else(|| crate::db::tracking::SEAQL_TABLE.to_string());
-    let result = seed::dump::dump(&db.conn, ctx.url.engine, &catalog, &dir, format, &tracking).await;
+    let result = seed::dump::dump(&db, &catalog, &dir, format, &tracking).await;
     db.close().await;
     result
 }

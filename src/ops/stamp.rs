@@ -2,7 +2,6 @@
 //! adopt an existing database (`stamp head`) or repair the tracking table.
 
 use super::Ctx;
-use crate::db::lock::Lock;
 use crate::db::{Create, Db, tracking};
 use crate::error::Result;
 use crate::plan::Status;
@@ -33,7 +32,7 @@ pub async fn stamp(ctx: &Ctx, rev: &str, purge: bool, lock_timeout: Duration) ->
         Target::At(i) => i + 1,
     };
     crate::runner::use_tracking_form_of(&ctx.ws, mig)?;
-    let lock = Lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
+    let lock = crate::db::lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
     let result = async {
         let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");
         tracking::install(&db, &table).await?;

@@ -1,7 +1,7 @@
 //! Generating and compiling the runner crate.
 
 use super::Runner;
-use crate::config::{DbUrl, Engine};
+use crate::config::DbUrl;
 use crate::error::{Error, IoContext, Result};
 use crate::shell::Shell;
 use crate::templates;
@@ -256,10 +256,7 @@ fn resolve(ws: &Workspace, package: &str, dep: &str) -> Result<(String, usize)> 
 }
 
 fn engine_feature(url: &DbUrl) -> String {
-    match url.engine {
-        Engine::Sqlite => "sqlx-sqlite".to_string(),
-        Engine::Postgres => "sqlx-postgres".to_string(),
-    }
+    url.engine.driver_feature().to_string()
 }
 
 fn workspace_hash(ws: &Workspace) -> String {

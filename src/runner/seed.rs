@@ -61,16 +61,12 @@ fn wire(plan: &Plan, engine: crate::config::Engine) -> String {
         s.push('\n');
     };
     if plan.cycle {
-        let defer = match engine {
-            crate::config::Engine::Sqlite => "PRAGMA defer_foreign_keys = ON",
-            crate::config::Engine::Postgres => "SET CONSTRAINTS ALL DEFERRED",
-        };
-        line(SeedLine::Before, &[defer], &mut s);
+        line(SeedLine::Before, &[engine.defer_constraints_sql()], &mut s);
     }
     for t in &plan.clear {
         line(
             SeedLine::Before,
-            &[&format!("DELETE FROM {}", exec::quote_ident(t))],
+            &[&format!("DELETE FROM {}", engine.quote(t))],
             &mut s,
         );
     }

@@ -4,11 +4,11 @@
 
 use super::exec::Val;
 use super::files::Raw;
-use crate::config::Engine;
+use crate::engine::Engine;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 
 /// What a column holds, as far as conversion is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kind {
     Int,
     Float,
@@ -24,6 +24,7 @@ pub enum Kind {
     Json,
     Bytes,
     /// Anything else (enums, arrays, ranges...): passed as text for the database to parse.
+    #[default]
     Other,
 }
 
@@ -64,6 +65,30 @@ impl Kind {
     }
 
     /// From a PostgreSQL type name (`pg_type.typname`) and type category.
+    /// A MySQL/MariaDB column: its `DATA_TYPE` and `COLUMN_TYPE` (for `tinyint(1)`, the
+    /// boolean, and `binary(16)`, the UUID, as sea-orm declares them).
+    pub fn of_mysql(data_type: &str, column_type: &str) -> Kind {
+        let column_type = column_type.to_ascii_lowercase();
+        if column_type.starts_with("tinyint(1)") || data_type == "bool" || data_type == "boolean" {
+            return Kind::Bool;
+        }
+        if column_type == "binary(16)" {
+            return Kind::Uuid;
+        }
+        match data_type {
+            "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "year" => Kind::Int,
+            "float" | "double" | "real" => Kind::Float,
+            "decimal" | "numeric" => Kind::Decimal,
+            "char" | "varchar" | "text" | "tinytext" | "mediumtext" | "longtext" => Kind::Text,
+            "date" => Kind::Date,
+            "time" => Kind::Time,
+            "datetime" | "timestamp" => Kind::Timestamp,
+            "json" => Kind::Json,
+            "binary" | "varbinary" | "blob" | "tinyblob" | "mediumblob" | "longblob" => Kind::Bytes,
+            _ => Kind::Other,
+        }
+    }
+
     pub fn of_postgres(typname: &str, typtype: &str) -> Kind {
         if typtype == "e" {
             return Kind::Other;
@@ -193,7 +218,6 @@ fn canonical_timestamp(s: &str) -> bool {
 /// Converts one value for a column of `kind`. `Raw::Missing` must be handled by the caller.
 pub fn convert(raw: &Raw, kind: Kind, engine: Engine) -> Result<Val, String> {
     let fail = || format!("expected {}, found {}", kind.expected(), describe(raw));
-    let pg = engine == Engine::Postgres;
     if matches!(raw, Raw::Null | Raw::Missing) {
         return Ok(Val::Null);
     }
@@ -266,7 +290,7 @@ pub fn convert(raw: &Raw, kind: Kind, engine: Engine) -> Result<Val, String> {
         Kind::Time => {
             let Raw::Str(s) = raw else { return Err(fail()) };
             let t = s.trim();
-            if pg {
+            if engine.server_parses_times() {
                 // timetz and friends: let the server parse, after a basic check.
                 if !t.starts_with(|c: char| c.is_ascii_digit()) {
                     return Err(fail());
@@ -292,7 +316,7 @@ pub fn convert(raw: &Raw, kind: Kind, engine: Engine) -> Result<Val, String> {
         Kind::Uuid => {
             let Raw::Str(s) = raw else { return Err(fail()) };
             let bytes = parse_uuid(s.trim()).ok_or_else(fail)?;
-            if pg {
+            if engine.uuid_as_text() {
                 Val::Text(format_uuid(&bytes))
             } else {
                 Val::Bytes(bytes.to_vec())

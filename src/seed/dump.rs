@@ -2,12 +2,9 @@
 //! same rows (YAML by default, or JSON or CSV).
 
 use super::catalog::{Catalog, TableInfo};
-use super::convert::{Kind, format_uuid};
-use super::exec::quote_ident;
+
 use super::files;
-use crate::config::Engine;
 use crate::error::{Error, IoContext, Result};
-use sea_orm::sqlx::{self, Row};
 use serde_json::Value as J;
 use std::path::{Path, PathBuf};
 
@@ -45,65 +42,9 @@ pub struct Written {
 }
 
 /// A table's rows as JSON values (what YAML/JSON files hold).
-type Rows = Vec<Vec<J>>;
+pub type Rows = Vec<Vec<J>>;
 
-async fn read_sqlite(pool: &sqlx::SqlitePool, t: &TableInfo) -> Result<Rows> {
-    let cols: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| format!("typeof({0}), {0}", quote_ident(&c.name)))
-        .collect();
-    let sql = format!("SELECT {} FROM {}", cols.join(", "), quote_ident(&t.name));
-    // Insertion order (rowid), except in tables WITHOUT ROWID.
-    let rows = match sqlx::query(sqlx::AssertSqlSafe(format!("{sql} ORDER BY rowid")))
-        .fetch_all(pool)
-        .await
-    {
-        Ok(rows) => rows,
-        Err(_) => sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await
-            .map_err(|e| Error::db(format!("reading `{}`", t.name), e))?,
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mut vals = Vec::with_capacity(t.columns.len());
-        for (i, c) in t.columns.iter().enumerate() {
-            let ty: String = r.try_get_unchecked(2 * i).unwrap_or_default();
-            let at = 2 * i + 1;
-            let err = |e: sqlx::Error| Error::db(format!("reading `{}`", t.name), e);
-            let v = match ty.as_str() {
-                "integer" => {
-                    let n: i64 = r.try_get_unchecked(at).map_err(err)?;
-                    if c.kind == Kind::Bool {
-                        J::Bool(n != 0)
-                    } else {
-                        J::from(n)
-                    }
-                }
-                "real" => {
-                    let f: f64 = r.try_get_unchecked(at).map_err(err)?;
-                    float(f)
-                }
-                "text" => J::String(r.try_get_unchecked(at).map_err(err)?),
-                "blob" => {
-                    let b: Vec<u8> = r.try_get_unchecked(at).map_err(err)?;
-                    if c.kind == Kind::Uuid && b.len() == 16 {
-                        J::String(format_uuid(&b))
-                    } else {
-                        J::String(hex(&b))
-                    }
-                }
-                _ => J::Null,
-            };
-            vals.push(v);
-        }
-        out.push(vals);
-    }
-    Ok(out)
-}
-
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(2 + 2 * b.len());
     s.push_str("\\x");
     for x in b {
@@ -112,7 +53,7 @@ fn hex(b: &[u8]) -> String {
     s
 }
 
-fn float(f: f64) -> J {
+pub(crate) fn float(f: f64) -> J {
     serde_json::Number::from_f64(f).map(J::Number).unwrap_or_else(|| {
         J::String(if f.is_nan() {
             "NaN".into()
@@ -122,44 +63,6 @@ fn float(f: f64) -> J {
             "-Infinity".into()
         })
     })
-}
-
-async fn read_postgres(pool: &sqlx::PgPool, t: &TableInfo) -> Result<Rows> {
-    let cols: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| format!("{}::text", quote_ident(&c.name)))
-        .collect();
-    let sql = format!("SELECT {} FROM {} ORDER BY 1", cols.join(", "), quote_ident(&t.name));
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(pool)
-        .await
-        .map_err(|e| Error::db(format!("reading `{}`", t.name), e))?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mut vals = Vec::with_capacity(t.columns.len());
-        for (i, c) in t.columns.iter().enumerate() {
-            let s: Option<String> = r
-                .try_get(i)
-                .map_err(|e| Error::db(format!("reading `{}`", t.name), e))?;
-            let Some(s) = s else {
-                vals.push(J::Null);
-                continue;
-            };
-            vals.push(match c.kind {
-                Kind::Int => s.parse::<i64>().map(J::from).unwrap_or(J::String(s)),
-                Kind::Float => match s.parse::<f64>() {
-                    Ok(f) if f.is_finite() => float(f),
-                    _ => J::String(s),
-                },
-                Kind::Bool => J::Bool(s == "t" || s == "true"),
-                Kind::Json => serde_json::from_str(&s).unwrap_or(J::String(s)),
-                _ => J::String(s),
-            });
-        }
-        out.push(vals);
-    }
-    Ok(out)
 }
 
 fn csv_text(v: &J) -> Option<String> {
@@ -225,8 +128,7 @@ fn render(format: DumpFormat, t: &TableInfo, rows: &Rows) -> Result<String> {
 /// Writes every non-empty table (but cargo-dbm's own) to `dir`, one file per table,
 /// replacing the files seeding those tables; a table now empty loses its file.
 pub async fn dump(
-    conn: &sea_orm::DatabaseConnection,
-    engine: Engine,
+    db: &crate::db::Db,
     catalog: &Catalog,
     dir: &Path,
     format: DumpFormat,
@@ -239,10 +141,7 @@ pub async fn dump(
         if is_internal(&t.name) || t.name == tracking_table {
             continue;
         }
-        let rows = match engine {
-            Engine::Sqlite => read_sqlite(conn.get_sqlite_connection_pool(), t).await?,
-            Engine::Postgres => read_postgres(conn.get_postgres_connection_pool(), t).await?,
-        };
+        let rows = db.url.engine.read_rows(db, t).await?;
         let target = dir.join(format!("{}.{}", t.name, format.ext()));
         for (table, path) in &existing {
             if table == &t.name && path != &target {

@@ -15,7 +15,6 @@ pub mod catalog;
 pub mod convert;
 pub mod dump;
 pub mod files;
-pub mod pgcopy;
 pub mod rust;
 
 #[path = "../../templates/runner/seed_exec.rs"]
@@ -37,7 +36,7 @@ mod compat {
     }
 }
 
-use crate::config::Engine;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use catalog::{Catalog, TableInfo};
 use exec::{Table, Val};
@@ -339,17 +338,12 @@ pub fn plan(
     }
     for t in &order {
         plan.parts.extend(by_table.remove(t).unwrap_or_default());
-        if engine == Engine::Postgres
-            && let Some(info) = catalog.tables.get(t)
-        {
+        if let Some(info) = catalog.tables.get(t) {
             for c in &info.columns {
-                if let Some(seq) = &c.sequence {
-                    let col = exec::quote_ident(&c.name);
-                    let tab = exec::quote_ident(t);
-                    let seq = seq.replace('\'', "''");
-                    plan.after.push(format!(
-                        "SELECT setval('{seq}', COALESCE((SELECT max({col}) FROM {tab}), 1), (SELECT max({col}) FROM {tab}) IS NOT NULL)"
-                    ));
+                if let Some(seq) = &c.sequence
+                    && let Some(sql) = engine.sequence_fixup(t, &c.name, seq)
+                {
+                    plan.after.push(sql);
                 }
             }
         }
@@ -393,7 +387,7 @@ fn convert_file(mut f: SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec
                 columns: cols.iter().map(|c| c.name.clone()).collect(),
                 casts: cols
                     .iter()
-                    .map(|c| (engine == Engine::Postgres).then(|| c.sql_type.clone()))
+                    .map(|c| engine.casts_parameters().then(|| c.sql_type.clone()))
                     .collect(),
                 rows: Vec::new(),
             },
@@ -442,7 +436,7 @@ fn convert_file(mut f: SeedFile, info: &TableInfo, engine: Engine) -> Result<Vec
                 columns: idx.iter().map(|&c| cols[c].name.clone()).collect(),
                 casts: idx
                     .iter()
-                    .map(|&c| (engine == Engine::Postgres).then(|| cols[c].sql_type.clone()))
+                    .map(|&c| engine.casts_parameters().then(|| cols[c].sql_type.clone()))
                     .collect(),
                 rows: rest.by_ref().take(end - start).collect(),
             },
@@ -565,16 +559,12 @@ pub async fn run_insert(
         .await
         .map_err(|e| Error::db("starting the seed transaction", e))?;
     if plan.cycle {
-        let sql = match engine {
-            Engine::Sqlite => "PRAGMA defer_foreign_keys = ON",
-            Engine::Postgres => "SET CONSTRAINTS ALL DEFERRED",
-        };
-        txn.execute_unprepared(sql)
+        txn.execute_unprepared(engine.defer_constraints_sql())
             .await
             .map_err(|e| Error::db("deferring foreign keys", e))?;
     }
     for t in &plan.clear {
-        txn.execute_unprepared(&format!("DELETE FROM {}", exec::quote_ident(t)))
+        txn.execute_unprepared(&format!("DELETE FROM {}", engine.quote(t)))
             .await
             .map_err(|e| Error::db(format!("clearing `{t}`"), e))?;
     }
@@ -587,6 +577,13 @@ pub async fn run_insert(
         txn.execute_unprepared(sql)
             .await
             .map_err(|e| Error::db("moving sequences past the seeded ids", e))?;
+    }
+    if plan.cycle
+        && let Some(sql) = engine.undefer_constraints_sql()
+    {
+        txn.execute_unprepared(sql)
+            .await
+            .map_err(|e| Error::db("checking foreign keys again", e))?;
     }
     txn.commit().await.map_err(|e| {
         seed_err(

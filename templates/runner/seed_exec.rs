@@ -64,9 +64,13 @@ pub struct Failure {
     pub message: String,
 }
 
-/// Double-quotes an identifier.
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
+/// Quotes an identifier for `backend`: backticks on MySQL, double quotes elsewhere.
+pub fn quote_ident(backend: DbBackend, s: &str) -> String {
+    if backend == DbBackend::MySql {
+        format!("`{}`", s.replace('`', "``"))
+    } else {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    }
 }
 
 /// How rows are put into the database: multi-row INSERTs here, COPY in `cargo dbm`.
@@ -221,18 +225,18 @@ impl<C: ConnectionTrait> Sink for InsertSink<'_, C> {
         if table.columns.is_empty() {
             // Rows with no columns at all: every column takes its default.
             for _ in rows {
-                let sql = format!("INSERT INTO {} DEFAULT VALUES", quote_ident(&table.name));
+                let sql = format!("INSERT INTO {} DEFAULT VALUES", quote_ident(self.backend(), &table.name));
                 self.exec(&sql).await?;
             }
             return Ok(());
         }
         let pg = self.backend() == DbBackend::Postgres;
-        let mut sql = format!("INSERT INTO {} (", quote_ident(&table.name));
+        let mut sql = format!("INSERT INTO {} (", quote_ident(self.backend(), &table.name));
         for (i, c) in table.columns.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&quote_ident(c));
+            sql.push_str(&quote_ident(self.backend(), c));
         }
         sql.push_str(") VALUES ");
         let mut values = Vec::with_capacity(rows.len() * table.columns.len());

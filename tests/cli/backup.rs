@@ -169,12 +169,12 @@ fn file_claiming(engine: &str, content: &[u8], dest: &Path) {
     let meta = Meta {
         tool: Meta::TOOL.into(),
         format: 1,
-        engine: engine.into(),
+        engine: serde_json::from_value(serde_json::json!(engine)).unwrap(),
         database: "other".into(),
         head: None,
         applied: 0,
         created_ms: 0,
-        kind: "backup".into(),
+        kind: cargo_dbm::backup::Kind::Backup,
         version: "0".into(),
         server_version: None,
     };

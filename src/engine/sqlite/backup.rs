@@ -2,12 +2,115 @@
 //! other processes may go on), verification of a restored copy (header, then
 //! `PRAGMA integrity_check`), and the atomic swap of the verified copy into place.
 
+use crate::backup::compress::Content;
+use crate::backup::{RemoveOnDrop, TempFile, UntilClosed, refuse};
 use crate::config::{DbUrl, UrlSource};
 use crate::db::{Create, Db};
+use crate::engine::{Decompress, Dump};
 use crate::error::{Error, IoContext, Result};
+use crate::shell::{Counting, Shell};
 use sea_orm::{ConnectionTrait, Statement};
+use std::io::BufReader;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+/// Takes a snapshot of the database beside the backup (`<scratch>.snapshot-PID`), with a
+/// progress bar by bytes while SQLite writes it on its own thread; the snapshot file is
+/// the stream to compress, removed once compressed.
+pub async fn dump(db: Db, url: &DbUrl, shell: &Shell, scratch: &Path) -> Result<Dump> {
+    if url.sqlite_path.is_none() {
+        return Err(Error::Config("an in-memory SQLite database cannot be backed up".into()));
+    }
+    let server_version = library_version(&db).await;
+    let snap = PathBuf::from(format!("{}.snapshot-{}", scratch.display(), std::process::id()));
+    let guard = RemoveOnDrop(snap.clone());
+    let journal = RemoveOnDrop(PathBuf::from(format!("{}-journal", snap.display())));
+    let live_size = url
+        .sqlite_path
+        .as_deref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len());
+    let pb = shell.progress(live_size, "Snapshot", Counting::Bytes);
+    let poll = async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            pb.set_position(std::fs::metadata(&snap).map(|m| m.len()).unwrap_or(0));
+        }
+    };
+    let r = tokio::select! {
+        r = snapshot(&db, &snap) => r,
+        () = poll => unreachable!("the poll never ends"),
+    };
+    pb.finish_and_clear();
+    db.close().await;
+    r?;
+    let file = std::fs::File::open(&snap).context(|| format!("could not read the snapshot {}", snap.display()))?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    Ok(Dump {
+        reader: Box::new(BufReader::with_capacity(1 << 20, file)),
+        size,
+        label: "Compressing",
+        server_version,
+        finish: Box::new(move |_| {
+            drop((guard, journal));
+            Ok(())
+        }),
+    })
+}
+
+/// A verified copy of the backup beside the live database, deleted unless applied.
+#[derive(Debug)]
+pub struct Prepared(TempFile);
+
+/// Decompresses the backup into a copy next to the live database (same folder, so that
+/// the swap is a rename), then checks its header and `PRAGMA integrity_check`.
+pub async fn prepare(url: &DbUrl, file: &Path, decompress: Decompress<'_>) -> Result<(Prepared, u64)> {
+    let live = url
+        .sqlite_path
+        .clone()
+        .ok_or_else(|| Error::Config("an in-memory SQLite database cannot be restored".into()))?;
+    if let Some(parent) = live.parent() {
+        crate::workspace::create_dir_all(parent)?;
+    }
+    clean_stale_restores(&live);
+    let tmp_path = restore_tmp(&live);
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp_path)
+        .context(|| format!("could not create {}", tmp_path.display()))?;
+    let tmp = TempFile(Some(tmp_path.clone()));
+    let mut w = UntilClosed {
+        inner: Some(std::io::BufWriter::with_capacity(1 << 20, out)),
+        head: Vec::new(),
+    };
+    let n = decompress(&mut w).map_err(|e| crate::backup::decode_err(file, e))?;
+    if let Some(mut bw) = w.inner.take() {
+        std::io::Write::flush(&mut bw).context(|| format!("could not write {}", tmp_path.display()))?;
+    }
+    match Content::sniff(&w.head) {
+        Content::Sqlite => {}
+        other => return Err(refuse(file, other.mismatch(crate::engine::Engine::Sqlite, "it does not contain a SQLite database"))),
+    }
+    verify(&tmp_path).await.map_err(|r| refuse(file, r))?;
+    Ok((Prepared(tmp), n))
+}
+
+/// Renames the verified copy over the live database, after emptying the live WAL (whose
+/// stale `-wal`/`-shm` are removed). Nothing of the old database is left to replay.
+pub async fn apply(p: Prepared, url: &DbUrl, existed: bool) -> Result<Vec<String>> {
+    let mut tmp = p.0;
+    let live = url.sqlite_path.clone().expect("checked in prepare");
+    if existed {
+        checkpoint(url).await?;
+    }
+    let new = tmp.0.take().expect("verified copy");
+    let r = replace(&live, &new);
+    if r.is_err() {
+        let _ = std::fs::remove_file(&new);
+    }
+    r.map(|()| Vec::new())
+}
 
 /// Writes a consistent copy of the open database to `dest` (created 0600 first, so the
 /// copy is never readable by others, even while it is written).
@@ -142,7 +245,7 @@ pub fn replace(live: &Path, new: &Path) -> Result<()> {
         let _ = std::fs::remove_file(p);
     }
     if let Some(dir) = live.parent() {
-        super::sync_dir(dir);
+        crate::backup::sync_dir(dir);
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! PostgreSQL: the whole seed in one sqlx transaction, rows sent with `COPY ... FROM STDIN`
 //! (text format), the fastest way in; a failing COPY is bisected like any batch.
 
-use super::exec::{self, Sink, Table, Val};
-use super::{Plan, row_error};
+use crate::seed::exec::{self, Sink, Table, Val};
+use crate::seed::{Plan, row_error};
 use crate::error::{Error, Result};
 use sea_orm::sqlx::{self, PgConnection, Postgres};
 use std::io::Write as _;
@@ -83,13 +83,13 @@ impl Sink for CopySink<'_> {
     }
 
     async fn put(&mut self, table: &Table, rows: Range<usize>) -> std::result::Result<(), String> {
-        let cols: Vec<String> = table.columns.iter().map(|c| exec::quote_ident(c)).collect();
+        let cols: Vec<String> = table.columns.iter().map(|c| super::quote(c)).collect();
         if cols.is_empty() {
             return Err("COPY needs at least one column".into());
         }
         let sql = format!(
             "COPY {} ({}) FROM STDIN",
-            exec::quote_ident(&table.name),
+            super::quote(&table.name),
             cols.join(", ")
         );
         let mut copy = self.conn.copy_in_raw(&sql).await.map_err(|e| pg_message(&e))?;
@@ -137,7 +137,7 @@ pub async fn run(pool: &sqlx::PgPool, plan: &Plan, progress: &indicatif::Progres
     }
     if !plan.clear.is_empty() {
         // One TRUNCATE for every table: fast, transactional, and FK-safe among them.
-        let list: Vec<String> = plan.clear.iter().map(|t| exec::quote_ident(t)).collect();
+        let list: Vec<String> = plan.clear.iter().map(|t| super::quote(t)).collect();
         raw(&mut tx, &format!("TRUNCATE {}", list.join(", ")))
             .await
             .map_err(|e| Error::db("clearing the seeded tables", pg_message(&e)))?;
@@ -149,7 +149,7 @@ pub async fn run(pool: &sqlx::PgPool, plan: &Plan, progress: &indicatif::Progres
             if part.table.columns.is_empty() {
                 counts.push(part.table.rows.len());
                 progress.inc(part.table.rows.len() as u64);
-                let sql = format!("INSERT INTO {} DEFAULT VALUES", exec::quote_ident(&part.table.name));
+                let sql = format!("INSERT INTO {} DEFAULT VALUES", super::quote(&part.table.name));
                 for _ in &part.table.rows {
                     sink.exec(&sql)
                         .await
@@ -157,7 +157,7 @@ pub async fn run(pool: &sqlx::PgPool, plan: &Plan, progress: &indicatif::Progres
                 }
                 continue;
             }
-            counts.push(super::load_part(&mut sink, part, crate::config::Engine::Postgres, progress).await?);
+            counts.push(crate::seed::load_part(&mut sink, part, crate::engine::Engine::Postgres, progress).await?);
         }
     }
     for sql in &plan.after {
