@@ -153,9 +153,73 @@ fn ensure_postgres() -> Result<()> {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
+/// Makes sure a MariaDB server can be started by the tests (`mariadbd`, `mariadb-install-db`,
+/// the `mariadb` client), installing Debian's packages on a fresh machine without leaving the
+/// packaged service running.
+fn ensure_mariadb() -> Result<()> {
+    let on_path = |name: &str| {
+        std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+    };
+    let has_server = Path::new("/usr/sbin/mariadbd").is_file() || on_path("mariadbd");
+    if has_server && on_path("mariadb-install-db") && on_path("mariadb") {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        bail!("MariaDB is missing: install Debian's `mariadb-server` and `mariadb-client` packages");
+    }
+    // Debian's postinst starts the service unless policy-rc.d says no (exit 101): say no for
+    // the time of the install when nothing else does (containers usually have one already).
+    let policy = Path::new("/usr/sbin/policy-rc.d");
+    let own_policy = !policy.exists();
+    if own_policy {
+        std::fs::write(policy, "#!/bin/sh\n# cargo xtask test: no service start\nexit 101\n")?;
+        std::fs::set_permissions(policy, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    }
+    let install = || {
+        let mut cmd = Command::new("apt-get");
+        cmd.args([
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "mariadb-server",
+            "mariadb-client",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    let mut result = sh(&mut install());
+    if result.is_err() {
+        // Stale or missing package lists (fresh image): refresh them and try again.
+        result = sh(Command::new("apt-get").arg("update").arg("-q")).and_then(|()| sh(&mut install()));
+    }
+    if own_policy {
+        std::fs::remove_file(policy)?;
+    }
+    result?;
+    // Should the service have started anyway (an init that ignores policy-rc.d), stop it:
+    // the tests start their own servers.
+    if let Ok(pid) = std::fs::read_to_string("/run/mysqld/mysqld.pid") {
+        let stopped = Command::new("invoke-rc.d")
+            .args(["--force", "mariadb", "stop"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+    Ok(())
+}
+
 /// The whole test suite (unit, integration on SQLite and PostgreSQL, snapshot, xtask).
 fn test(extra: &[String]) -> Result<()> {
     ensure_postgres()?;
+    ensure_mariadb()?;
     let mut cmd = cargo();
     cmd.current_dir(repo())
         .args(["test", "--workspace", "--locked"])

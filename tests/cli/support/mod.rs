@@ -3,6 +3,7 @@
 //! own catalog. All fixtures share one target directory, so sea-orm compiles once.
 #![allow(dead_code)]
 
+pub mod mariadb;
 pub mod migration_file;
 pub mod pg;
 
