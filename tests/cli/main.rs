@@ -13,6 +13,7 @@ mod create;
 mod errors;
 mod help;
 mod in_app;
+mod mariadb;
 mod init;
 mod migrate;
 mod real_projects;

@@ -1,7 +1,7 @@
 //! `up`, `down`, `status`, `current`, `heads`, `history` against a real database:
 //! one test body, two backends (SQLite and a throwaway PostgreSQL cluster).
 
-use crate::dual;
+use crate::{dual, tri};
 use crate::support::{Env, Fixture, no_build_cargo, sql_migration, sql_migration_full};
 
 const USERS_UP: &str = "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
@@ -20,7 +20,7 @@ fn three(env: &Env) -> [String; 3] {
     ]
 }
 
-dual!(the_whole_loop, |env| {
+tri!(the_whole_loop, |env| {
     let [a, b, c] = three(&env);
     // Status without compiling: three pending, exit 3.
     let out = env.dbm(&["status", "--format", "json"]);

@@ -372,6 +372,7 @@ pub fn query(url: &str, sql: &str) -> Vec<Vec<String>> {
 pub enum Backend {
     Sqlite,
     Postgres(pg::PgCluster),
+    MariaDb(mariadb::MariaDb),
 }
 
 /// A fixture bound to a database, with catalog assertions that work on both engines.
@@ -403,6 +404,21 @@ impl Env {
         }
     }
 
+    pub fn mariadb() -> Env {
+        let server = mariadb::MariaDb::start();
+        let url = server.create_database("app");
+        let fx = Fixture::with_url(&url);
+        Env {
+            fx,
+            url,
+            backend: Backend::MariaDb(server),
+        }
+    }
+
+    pub fn is_mariadb(&self) -> bool {
+        matches!(self.backend, Backend::MariaDb(_))
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))
     }
@@ -429,6 +445,9 @@ impl Env {
             Backend::Postgres(_) => {
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
             }
+            Backend::MariaDb(_) => {
+                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name"
+            }
         };
         self.query(sql).into_iter().map(|r| r[0].clone()).collect()
     }
@@ -440,7 +459,7 @@ impl Env {
             .enable_all()
             .build()
             .unwrap();
-        let url = if self.is_postgres() {
+        let url = if !matches!(self.backend, Backend::Sqlite) {
             self.url.clone()
         } else {
             format!("{}?mode=rwc", self.url)
@@ -461,6 +480,7 @@ impl Env {
         match &self.backend {
             Backend::Sqlite => format!("sqlite://{}", self.fx.path(&format!("data/{name}.db")).display()),
             Backend::Postgres(pg) => pg.create_database(name),
+            Backend::MariaDb(m) => m.create_database(name),
         }
     }
 
@@ -468,7 +488,7 @@ impl Env {
     pub fn pg(&self) -> &pg::PgCluster {
         match &self.backend {
             Backend::Postgres(pg) => pg,
-            Backend::Sqlite => panic!("not a PostgreSQL test"),
+            _ => panic!("not a PostgreSQL test"),
         }
     }
 
@@ -488,6 +508,9 @@ impl Env {
             }
             Backend::Postgres(_) => format!(
                 "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+            ),
+            Backend::MariaDb(_) => format!(
+                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"
             ),
         };
         self.query(&sql).into_iter().map(|r| r[0].clone()).collect()
@@ -521,6 +544,33 @@ macro_rules! dual {
             fn postgres() {
                 let f: fn($crate::support::Env) = $body;
                 f($crate::support::Env::postgres());
+            }
+        }
+    };
+}
+
+/// One test body, three backends: `tri!(name, |env| { ... })` makes `name::sqlite`,
+/// `name::postgres` and `name::mariadb`.
+#[macro_export]
+macro_rules! tri {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn sqlite() {
+                let f: fn($crate::support::Env) = $body;
+                f($crate::support::Env::sqlite());
+            }
+            #[test]
+            fn postgres() {
+                let f: fn($crate::support::Env) = $body;
+                f($crate::support::Env::postgres());
+            }
+            #[test]
+            fn mariadb() {
+                let f: fn($crate::support::Env) = $body;
+                f($crate::support::Env::mariadb());
             }
         }
     };
