@@ -62,6 +62,9 @@ pub enum Error {
     })]
     Build { detail: String, generated: Option<String> },
 
+    #[error("{}", partial_message(.0))]
+    PartiallyApplied(Vec<crate::db::tracking::Partial>),
+
     #[error("`{package}` uses {krate} {version}, which cargo dbm does not support (supported: {supported})")]
     UnsupportedVersion {
         package: String,
@@ -127,6 +130,7 @@ impl Error {
             }
             Build { .. } => exit_codes::BUILD,
             UnsupportedVersion { .. } => exit_codes::UNSUPPORTED,
+            PartiallyApplied(_) => exit_codes::PARTIAL,
             Untracked { .. } => exit_codes::UNTRACKED,
             MigrationFailed { .. } => exit_codes::MIGRATION,
             Refused { .. } => exit_codes::REFUSED,
@@ -169,6 +173,7 @@ impl Error {
             Build { generated: Some(_), .. } => {
                 "please report it to the cargo-dbm maintainers with the errors above and the versions in your Cargo.lock; meanwhile the migration crate's own CLI (`cargo run -p <crate> -- up`) still works".into()
             }
+            PartiallyApplied(p) => partial_hint(p),
             UnsupportedVersion { krate, supported, .. } => format!(
                 "cargo dbm writes its runner for {krate} {supported}: move the crate to one of them (e.g. `{krate} = \"1.1\"` in its Cargo.toml, then `cargo update -p {krate}`), or use the crate's own CLI"
             ),
@@ -186,7 +191,7 @@ impl Error {
             }
             MigrationFailed { rolled_back: false, restore, direction, .. } => {
                 let mut hint = format!(
-                    "this migration ran outside a transaction, so the statements that succeeded before the error remain; inspect the database, undo or finish them by hand, then run `cargo dbm {direction}` again"
+                    "this migration ran outside a transaction, so the statements that succeeded before the error remain, and `status` shows it as partially applied; undo or finish them by hand, record the result with `cargo dbm stamp`, fix the migration forward, then run `cargo dbm {direction}` again"
                 );
                 if let Some(r) = restore {
                     hint.push_str(&format!("; or {r}"));
@@ -236,4 +241,34 @@ impl<T> IoContext<T> for std::io::Result<T> {
     fn context(self, f: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|e| Error::io(f(), e))
     }
+}
+
+/// What a partially applied migration is, for messages: `m1 (up, started 2026-… by …)`.
+pub fn partial_message(partial: &[crate::db::tracking::Partial]) -> String {
+    let list: Vec<String> = partial
+        .iter()
+        .map(|p| {
+            let when = chrono::DateTime::from_timestamp_millis(p.started_at_ms)
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+            format!(
+                "`{}` ({} started {when}{}, never finished)",
+                p.version,
+                p.direction.as_str(),
+                p.started_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    format!(
+        "the database is partially migrated: {} ran outside a transaction and stopped halfway; the statements it completed remain",
+        list.join(", ")
+    )
+}
+
+/// The way forward from a partially applied migration.
+pub fn partial_hint(partial: &[crate::db::tracking::Partial]) -> String {
+    let v = partial.first().map(|p| p.version.as_str()).unwrap_or("VERSION");
+    format!(
+        "repair it by hand, then record what is true: finish its changes and run `cargo dbm stamp {v}`, or undo them and run `cargo dbm stamp` with the migration before it (`cargo dbm history` shows when it started); then fix the migration forward so that it runs cleanly"
+    )
 }

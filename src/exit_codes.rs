@@ -48,6 +48,11 @@ pub const SEED: i32 = 17;
 /// runner for (supported: 1.1.x and 2.0.x); refused before anything is built or changed.
 pub const UNSUPPORTED: i32 = 18;
 
+/// A migration that ran outside a transaction (MySQL/MariaDB, or `use_transaction` off)
+/// started and never finished: the database is partially migrated until repaired by hand
+/// and recorded with `stamp`.
+pub const PARTIAL: i32 = 19;
+
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
     (OK, "success"),
@@ -86,6 +91,10 @@ pub const TABLE: &[(i32, &str)] = &[
     (
         UNSUPPORTED,
         "unsupported sea-orm-migration/sea-orm version (supported: 1.1.x, 2.0.x)",
+    ),
+    (
+        PARTIAL,
+        "a migration outside a transaction started and never finished (partially applied)",
     ),
 ];
 

@@ -16,12 +16,12 @@
 //! - [`seed`]: seed files checked against the database and bulk-inserted.
 
 pub mod autogen;
-pub mod engine;
 pub mod backup;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod engine;
 pub mod error;
 pub mod exit_codes;
 pub mod guard;

@@ -29,6 +29,9 @@ pub struct Status {
     pub tracked: bool,
     /// The tracking table's name.
     pub table: String,
+    /// Migrations that started outside a transaction and never finished (MySQL commits
+    /// DDL as it goes): neither applied nor pending, until repaired and stamped.
+    pub partial: Vec<tracking::Partial>,
 }
 
 impl Status {
@@ -45,9 +48,14 @@ impl Status {
             .map(|a| (a.version, a.applied_at))
             .collect();
         // Last checksum recorded for each applied version.
+        let history = history.unwrap_or_default();
+        let partial = tracking::partial(&history);
         let mut sums: HashMap<String, String> = HashMap::new();
-        for h in history.unwrap_or_default() {
-            if h.direction == "up" || h.direction == "stamp" {
+        for h in history {
+            if h.direction.is_marker() {
+                continue;
+            }
+            if matches!(h.direction, tracking::Recorded::Up | tracking::Recorded::Stamp) {
                 if let Some(c) = h.checksum {
                     sums.insert(h.version, c);
                 }
@@ -79,6 +87,7 @@ impl Status {
             missing,
             tracked,
             table: table.to_string(),
+            partial,
         })
     }
 

@@ -208,7 +208,9 @@ fn reconcile_table(have: &Table, want: &mut Table, entities: &Schema, engine: En
             }
             // SQLite: an INTEGER PRIMARY KEY assigns new ids either way; AUTOINCREMENT only
             // stops their reuse, which an entity's `auto_increment` does not promise.
-            if !engine.compares_auto_increment() && have.primary_key == [h.name.clone()] && w.auto_increment != h.auto_increment
+            if !engine.compares_auto_increment()
+                && have.primary_key == [h.name.clone()]
+                && w.auto_increment != h.auto_increment
             {
                 w.auto_increment = h.auto_increment;
             }

@@ -488,9 +488,7 @@ pub fn decode_err(file: &Path, e: compress::DecodeError) -> Error {
 }
 
 /// Reads a child's stdout and stderr on threads.
-pub fn drain(
-    child: &mut std::process::Child,
-) -> (std::thread::JoinHandle<Vec<u8>>, std::thread::JoinHandle<Vec<u8>>) {
+pub fn drain(child: &mut std::process::Child) -> (std::thread::JoinHandle<Vec<u8>>, std::thread::JoinHandle<Vec<u8>>) {
     let read = |r: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();

@@ -85,10 +85,10 @@ fn list(ctx: &Ctx, args: BackupArgs) -> Result<i32> {
                     "file": e.path,
                     "size": e.size,
                     "created": super::rfc3339(e.created_ms()),
-                    "engine": e.meta.as_ref().map(|m| m.engine.clone()),
+                    "engine": e.meta.as_ref().map(|m| m.engine),
                     "database": e.meta.as_ref().map(|m| m.database.clone()),
                     "head": e.meta.as_ref().and_then(|m| m.head.clone()),
-                    "kind": e.meta.as_ref().map(|m| m.kind.clone()),
+                    "kind": e.meta.as_ref().map(|m| m.kind),
                     "ours": e.is_ours(),
                 }))
                 .collect::<Vec<_>>()

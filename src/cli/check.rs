@@ -39,14 +39,16 @@ pub async fn run(ctx: Ctx, args: CheckArgs) -> Result<i32> {
             p.message
         );
     }
+    use crate::ops::check::Kind;
     let hint = match problems[0].kind {
-        "pending" => "run `cargo dbm up`",
-        "modified" => {
+        Kind::Pending => "run `cargo dbm up`",
+        Kind::Modified => {
             "never edit an applied migration: restore it from version control and put the change in a new migration (`cargo dbm create`)"
         }
-        "missing" => "restore the missing migration files",
-        "entities" => "write a migration for the entities' changes: `cargo dbm create NAME --autogenerate`",
-        _ => "give each migration its own version",
+        Kind::Missing => "restore the missing migration files",
+        Kind::Entities => "write a migration for the entities' changes: `cargo dbm create NAME --autogenerate`",
+        Kind::Duplicate => "give each migration its own version",
+        Kind::PartiallyApplied => "repair the database by hand, then record it with `cargo dbm stamp`",
     };
     sh.note(hint);
     Ok(code)

@@ -15,7 +15,7 @@ fn entry_json(s: &Status) -> serde_json::Value {
             .iter()
             .map(|e| json!({
                 "version": e.file.name,
-                "status": if e.applied_at.is_some() { "applied" } else { "pending" },
+                "status": if s.partial.iter().any(|p| p.version == e.file.name) { "partially-applied" } else if e.applied_at.is_some() { "applied" } else { "pending" },
                 "applied_at": e.applied_at.map(|t| rfc3339(t * 1000)),
                 "modified": e.modified,
                 "file": e.file.file,
@@ -35,7 +35,10 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
         .filter(|e| e.modified)
         .map(|e| e.file.name.as_str())
         .collect();
-    let code = if !st.missing.is_empty() {
+    let partial: Vec<&str> = st.partial.iter().map(|p| p.version.as_str()).collect();
+    let code = if !partial.is_empty() {
+        exit_codes::PARTIAL
+    } else if !st.missing.is_empty() {
         exit_codes::HISTORY
     } else if pending > 0 {
         exit_codes::PENDING
@@ -52,6 +55,7 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
             "migrations": entry_json(&st),
             "missing": st.missing.iter().map(|m| json!({"version": m.version, "applied_at": rfc3339(m.applied_at * 1000)})).collect::<Vec<_>>(),
             "modified": modified,
+            "partially_applied": st.partial,
             "exit_code": code,
         }));
         return Ok(code);
@@ -69,6 +73,9 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
         let mut table = String::from("\n");
         for e in &st.entries {
             let (state, when) = match e.applied_at {
+                _ if partial.contains(&e.file.name.as_str()) => {
+                    (sh.paint("partial", Style::new().red().bold()), String::new())
+                }
                 Some(t) => (sh.paint("applied", Style::new().green()), fmt_time(t)),
                 None => (sh.paint("pending", Style::new().yellow().bold()), String::new()),
             };
@@ -94,7 +101,10 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
             "`{m}` was changed after it was applied; the database may not match its source"
         ));
     }
-    if !st.missing.is_empty() {
+    if !st.partial.is_empty() {
+        sh.warn(crate::error::partial_message(&st.partial));
+        sh.note(crate::error::partial_hint(&st.partial));
+    } else if !st.missing.is_empty() {
         sh.warn(format!(
             "{} applied migration(s) have no file in the migration crate; restore them before running up or down",
             st.missing.len()
@@ -167,10 +177,12 @@ pub async fn history(ctx: Ctx) -> Result<i32> {
         sh.line("no migration has been applied to this database yet");
     }
     for i in &items {
-        let dir = if i.direction == "up" {
-            sh.paint("up  ", Style::new().green())
-        } else {
-            sh.paint("down", Style::new().yellow())
+        use crate::db::tracking::Recorded;
+        let dir = match i.direction {
+            Recorded::Up => sh.paint("up  ", Style::new().green()),
+            Recorded::Down => sh.paint("down", Style::new().yellow()),
+            Recorded::Started(_) => sh.paint(format!("{} (never finished)", i.direction.as_str()), Style::new().red()),
+            other => sh.paint(other.as_str(), Style::new().cyan()),
         };
         let note = if i.other_tool {
             "by another tool (seen in seaql_migrations)".to_string()

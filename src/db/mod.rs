@@ -120,7 +120,6 @@ pub(crate) fn connect_reason(s: &str) -> String {
         .to_string()
 }
 
-
 /// Runs a query whose rows have text columns `name` and `kind` (listing a schema's objects).
 pub(crate) async fn names(db: &impl ConnectionTrait, backend: DbBackend, sql: &str) -> Result<Vec<(String, String)>> {
     let err = |e| Error::db("listing the schema's objects", e);
@@ -129,6 +128,11 @@ pub(crate) async fn names(db: &impl ConnectionTrait, backend: DbBackend, sql: &s
         .await
         .map_err(err)?;
     rows.iter()
-        .map(|r| Ok((r.try_get::<String>("", "name").map_err(err)?, r.try_get::<String>("", "kind").map_err(err)?)))
+        .map(|r| {
+            Ok((
+                r.try_get::<String>("", "name").map_err(err)?,
+                r.try_get::<String>("", "kind").map_err(err)?,
+            ))
+        })
         .collect()
 }

@@ -50,12 +50,15 @@ pub struct Column {
 /// auto-increment (what the engine derives from them is left out).
 impl PartialEq for Column {
     fn eq(&self, o: &Self) -> bool {
-        (&self.name, &self.sql_type, self.nullable, &self.default, self.auto_increment)
-            == (&o.name, &o.sql_type, o.nullable, &o.default, o.auto_increment)
+        (
+            &self.name,
+            &self.sql_type,
+            self.nullable,
+            &self.default,
+            self.auto_increment,
+        ) == (&o.name, &o.sql_type, o.nullable, &o.default, o.auto_increment)
     }
 }
-
-
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Index {

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 /// sea-orm-migration's default tracking table.
 pub const SEAQL_TABLE: &str = "seaql_migrations";
 /// cargo-dbm's audit table.
-pub const HISTORY_TABLE: &str = "dbm_history";
+pub const HISTORY_TABLE: &str = crate::runner::protocol::HISTORY_TABLE;
 
 /// A row of `seaql_migrations`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -19,12 +19,15 @@ pub struct Applied {
     pub applied_at: i64,
 }
 
+use crate::runner::protocol::Direction;
+pub use crate::runner::protocol::Recorded;
+
 /// A row of `dbm_history`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HistoryRow {
     pub id: i64,
     pub version: String,
-    pub direction: String,
+    pub direction: Recorded,
     pub checksum: Option<String>,
     /// Unix milliseconds.
     pub applied_at_ms: i64,
@@ -45,7 +48,10 @@ async fn all_tables(db: &Db) -> Result<Vec<String>> {
         .await
         .map_err(|e| Error::db("listing tables", e))?;
     rows.iter()
-        .map(|r| r.try_get::<String>("", "name").map_err(|e| Error::db("listing tables", e)))
+        .map(|r| {
+            r.try_get::<String>("", "name")
+                .map_err(|e| Error::db("listing tables", e))
+        })
         .collect()
 }
 
@@ -107,7 +113,13 @@ pub async fn history(db: &Db) -> Result<Option<Vec<HistoryRow>>> {
             Ok(HistoryRow {
                 id: r.try_get("", "id").map_err(err)?,
                 version: r.try_get("", "version").map_err(err)?,
-                direction: r.try_get("", "direction").map_err(err)?,
+                direction: {
+                    let d: String = r.try_get("", "direction").map_err(err)?;
+                    Recorded::parse(&d).ok_or_else(|| Error::Database {
+                        doing: "reading the migration history".into(),
+                        reason: format!("`dbm_history` has a row whose direction `{d}` this cargo dbm does not know (written by a newer version?)"),
+                    })?
+                },
                 checksum: r.try_get("", "checksum").map_err(err)?,
                 applied_at_ms: r.try_get("", "applied_at_ms").map_err(err)?,
                 duration_ms: r.try_get("", "duration_ms").map_err(err)?,
@@ -188,13 +200,23 @@ fn create_history_table(backend: DbBackend) -> String {
     let text = |name: &str, null: bool| {
         let mut c = ColumnDef::new(Alias::new(name));
         c.string();
-        if null { c.null() } else { c.not_null() };
+        if null {
+            c.null()
+        } else {
+            c.not_null()
+        };
         c
     };
     let stmt = Table::create()
         .table(Alias::new(HISTORY_TABLE))
         .if_not_exists()
-        .col(ColumnDef::new(Alias::new("id")).big_integer().not_null().auto_increment().primary_key())
+        .col(
+            ColumnDef::new(Alias::new("id"))
+                .big_integer()
+                .not_null()
+                .auto_increment()
+                .primary_key(),
+        )
         .col(text("version", false))
         .col(text("direction", false))
         .col(text("checksum", true))
@@ -272,9 +294,53 @@ pub async fn stamp_rows<C: ConnectionTrait>(
         db.execute(&insert)
             .await
             .map_err(|e| Error::db(format!("stamping `{v}`"), e))?;
-        audit(db, v, "stamp", sum.clone(), now_ms, &by).await?;
+        audit(db, v, Recorded::Stamp, sum.clone(), now_ms, &by).await?;
     }
     Ok(())
+}
+
+/// Records partially applied `versions` as repaired, without touching the tracking table:
+/// what `stamp` writes for one it neither adds nor removes.
+pub async fn settle_rows<C: ConnectionTrait>(db: &C, versions: &[String]) -> Result<()> {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let by = applied_by();
+    for v in versions {
+        audit(db, v, Recorded::Settled, None, now_ms, &by).await?;
+    }
+    Ok(())
+}
+
+/// A migration that started outside a transaction and never finished: its last
+/// `dbm_history` row is a start.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Partial {
+    pub version: String,
+    pub direction: Direction,
+    /// Unix milliseconds when it started.
+    pub started_at_ms: i64,
+    pub started_by: Option<String>,
+}
+
+/// The partially applied migrations of `rows` (oldest first).
+pub fn partial(rows: &[HistoryRow]) -> Vec<Partial> {
+    let mut last: std::collections::BTreeMap<&str, &HistoryRow> = std::collections::BTreeMap::new();
+    for r in rows {
+        last.insert(r.version.as_str(), r);
+    }
+    let mut out: Vec<Partial> = last
+        .values()
+        .filter_map(|r| match r.direction {
+            Recorded::Started(direction) => Some(Partial {
+                version: r.version.clone(),
+                direction,
+                started_at_ms: r.applied_at_ms,
+                started_by: r.applied_by.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    out.sort_by_key(|p| p.started_at_ms);
+    out
 }
 
 /// Removes `versions` from the tracking table without running their `down` (`stamp`).
@@ -290,7 +356,7 @@ pub async fn unstamp_rows<C: ConnectionTrait>(db: &C, table: &str, versions: &[S
         db.execute(&delete)
             .await
             .map_err(|e| Error::db(format!("unstamping `{v}`"), e))?;
-        audit(db, v, "unstamp", None, now_ms, &by).await?;
+        audit(db, v, Recorded::Unstamp, None, now_ms, &by).await?;
     }
     Ok(())
 }
@@ -298,7 +364,7 @@ pub async fn unstamp_rows<C: ConnectionTrait>(db: &C, table: &str, versions: &[S
 async fn audit<C: ConnectionTrait>(
     db: &C,
     version: &str,
-    direction: &str,
+    direction: Recorded,
     checksum: Option<String>,
     at_ms: i64,
     by: &str,
@@ -319,7 +385,7 @@ async fn audit<C: ConnectionTrait>(
         )
         .values_panic([
             version.into(),
-            direction.into(),
+            direction.as_str().into(),
             checksum.into(),
             at_ms.into(),
             0i64.into(),

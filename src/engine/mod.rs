@@ -297,7 +297,12 @@ impl Engine {
 
     /// Checks a backup thoroughly without touching the database; `decompress` writes its
     /// content. Refusals are [`crate::error::Error::BackupInvalid`].
-    pub async fn prepare_restore(self, url: &DbUrl, file: &Path, decompress: Decompress<'_>) -> Result<(Prepared, u64)> {
+    pub async fn prepare_restore(
+        self,
+        url: &DbUrl,
+        file: &Path,
+        decompress: Decompress<'_>,
+    ) -> Result<(Prepared, u64)> {
         match self {
             Engine::Sqlite => sqlite::backup::prepare(url, file, decompress)
                 .await

@@ -170,7 +170,9 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
     let name = |seq: u32| Name {
         stamp: stamp.clone(),
         seq,
-        label: opts.before_restore.then(|| backup::Kind::BeforeRestore.as_str().to_string()),
+        label: opts
+            .before_restore
+            .then(|| backup::Kind::BeforeRestore.as_str().to_string()),
         content: ctx.url.engine.backup_content().to_string(),
         codec,
     };
@@ -194,7 +196,11 @@ pub async fn backup(ctx: &Ctx, dir: Option<&Path>, opts: &BackupOptions) -> Resu
     backup::clean_stale_temps(&dir);
     let final_name = name(1).file_name();
     let mut pending = Pending::create(&dir, &final_name)?;
-    let stream = ctx.url.engine.dump(db, &ctx.url, &ctx.shell, &dir.join(format!(".{final_name}"))).await?;
+    let stream = ctx
+        .url
+        .engine
+        .dump(db, &ctx.url, &ctx.shell, &dir.join(format!(".{final_name}")))
+        .await?;
     meta.server_version = stream.server_version.clone();
     let data_bytes = compress_stream(ctx, stream, &mut pending, codec, level, &meta)?;
     let path = pending.commit(&dir, name(1))?;

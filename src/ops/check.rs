@@ -5,23 +5,61 @@ use super::Ctx;
 use crate::error::Result;
 use crate::exit_codes;
 
+/// What kind of problem: in JSON as `partially-applied`, `missing`, `duplicate`,
+/// `modified`, `entities`, `pending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A migration outside a transaction started and never finished.
+    PartiallyApplied,
+    /// Applied, with no file in the crate.
+    Missing,
+    /// Listed twice in the Migrator.
+    Duplicate,
+    /// Changed after it was applied.
+    Modified,
+    /// The entities differ from the schema the migrations make.
+    Entities,
+    /// Not applied.
+    Pending,
+}
+
 /// One reason the check fails.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Problem {
-    /// `pending`, `modified`, `missing`, `duplicate`.
-    pub kind: &'static str,
+    pub kind: Kind,
     pub version: String,
     pub file: Option<std::path::PathBuf>,
     pub message: String,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::PartiallyApplied => "partially-applied",
+            Kind::Missing => "missing",
+            Kind::Duplicate => "duplicate",
+            Kind::Modified => "modified",
+            Kind::Entities => "entities",
+            Kind::Pending => "pending",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Problem {
     /// The exit code of this kind of problem.
     pub fn exit_code(&self) -> i32 {
         match self.kind {
-            "missing" => exit_codes::HISTORY,
-            "pending" => exit_codes::PENDING,
-            _ => exit_codes::DRIFT,
+            Kind::PartiallyApplied => exit_codes::PARTIAL,
+            Kind::Missing => exit_codes::HISTORY,
+            Kind::Pending => exit_codes::PENDING,
+            Kind::Duplicate | Kind::Modified | Kind::Entities => exit_codes::DRIFT,
         }
     }
 }
@@ -32,9 +70,21 @@ impl Problem {
 pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
     let (_, st) = ctx.status().await?;
     let mut out = Vec::new();
+    for p in &st.partial {
+        out.push(Problem {
+            kind: Kind::PartiallyApplied,
+            version: p.version.clone(),
+            file: None,
+            message: format!(
+                "{}; {}",
+                crate::error::partial_message(std::slice::from_ref(p)),
+                crate::error::partial_hint(std::slice::from_ref(p))
+            ),
+        });
+    }
     for m in &st.missing {
         out.push(Problem {
-            kind: "missing",
+            kind: Kind::Missing,
             version: m.version.clone(),
             file: None,
             message: format!("`{}` is applied but has no file in the migration crate", m.version),
@@ -42,7 +92,7 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
     }
     for v in st.duplicates() {
         out.push(Problem {
-            kind: "duplicate",
+            kind: Kind::Duplicate,
             message: format!("`{v}` is listed more than once in the Migrator"),
             version: v,
             file: None,
@@ -50,7 +100,7 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
     }
     for e in st.entries.iter().filter(|e| e.modified) {
         out.push(Problem {
-            kind: "modified",
+            kind: Kind::Modified,
             version: e.file.name.clone(),
             file: Some(e.file.file.clone()),
             message: format!(
@@ -60,11 +110,16 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
             ),
         });
     }
-    if entities && !ctx.ws.entities.is_empty() && st.missing.is_empty() && st.duplicates().is_empty() {
+    if entities
+        && !ctx.ws.entities.is_empty()
+        && st.missing.is_empty()
+        && st.duplicates().is_empty()
+        && st.partial.is_empty()
+    {
         let (migrated, wanted) = super::autogen::schemas(ctx).await?;
         for c in crate::schema_diff::diff(&migrated, &wanted) {
             out.push(Problem {
-                kind: "entities",
+                kind: Kind::Entities,
                 version: String::new(),
                 file: None,
                 message: format!("the entities differ from the migrations: {c}"),
@@ -73,7 +128,7 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
     }
     for e in st.pending() {
         out.push(Problem {
-            kind: "pending",
+            kind: Kind::Pending,
             version: e.file.name.clone(),
             file: Some(e.file.file.clone()),
             message: format!("`{}` is not applied", e.file.name),

@@ -2,6 +2,7 @@
 //! runner, take the lock, plan again under it, and run.
 
 use super::Ctx;
+use crate::db::snapshot::Schema;
 use crate::db::{Create, Db, tracking};
 use crate::error::{Error, Result};
 use crate::migrator_source::MigratorSource;
@@ -97,6 +98,9 @@ async fn run(
 ) -> Result<Outcome> {
     let mig = ctx.ws.migration()?;
     let (src, status) = ctx.status().await?;
+    if !status.partial.is_empty() {
+        return Err(Error::PartiallyApplied(status.partial.clone()));
+    }
     let total = status.entries.len();
     if let Before::Baseline(rev) = before
         && status.tracked
@@ -243,12 +247,66 @@ async fn locked(
         tracking::stamp_rows(&db.conn, &table, &stamped, &sums).await?;
     }
     let status = Status::load(Some(&db), src, &table).await?;
-    db.close().await;
+    // Another run may have stopped halfway since the plan was made.
+    if !status.partial.is_empty() {
+        db.close().await;
+        return Err(Error::PartiallyApplied(status.partial.clone()));
+    }
     let steps = steps(&status, direction, target)?;
+    // Where DDL cannot be rolled back, the schema before the run tells what a failed
+    // migration left behind.
+    let before_schema = if !steps.is_empty() && !db.url.engine.transactional_ddl() {
+        Some(Schema::read(&db, &table).await?)
+    } else {
+        None
+    };
+    db.close().await;
     if steps.is_empty() {
         return Ok((Vec::new(), stamped, dropped));
     }
     let runner = runner.expect("a runner is built whenever steps were planned");
-    let done = runner.run(&ctx.url, &steps, &ctx.shell).await?;
-    Ok((done, stamped, dropped))
+    match runner.run(&ctx.url, &steps, &ctx.shell).await {
+        Ok(done) => Ok((done, stamped, dropped)),
+        Err(Error::MigrationFailed {
+            version,
+            direction,
+            message,
+            rolled_back: false,
+            restore,
+        }) => {
+            let left = match &before_schema {
+                Some(before) => left_behind(ctx, before, &table).await,
+                None => String::new(),
+            };
+            Err(Error::MigrationFailed {
+                version,
+                direction,
+                message: format!("{message}{left}"),
+                rolled_back: false,
+                restore,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What a failed migration outside a transaction changed in the schema: `. Changes it left:
+/// table `x` added, …`, or nothing when the schema cannot be read or did not change.
+async fn left_behind(ctx: &Ctx, before: &Schema, table: &str) -> String {
+    let Ok(Some(db)) = Db::open(&ctx.url, Create::No).await else {
+        return String::new();
+    };
+    let after = Schema::read(&db, table).await;
+    db.close().await;
+    let Ok(after) = after else {
+        return String::new();
+    };
+    let changes: Vec<String> = crate::schema_diff::diff(before, &after)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if changes.is_empty() {
+        return ". It changed nothing in the schema before failing".into();
+    }
+    format!(". Changes it left in the schema: {}", changes.join("; "))
 }

@@ -129,7 +129,10 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
     } else {
         None
     };
-    let left_over = v.prepared.apply(&ctx.url, &v.file, exists && !damaged, &ctx.shell).await?;
+    let left_over = v
+        .prepared
+        .apply(&ctx.url, &v.file, exists && !damaged, &ctx.shell)
+        .await?;
     Ok(Restored {
         file: v.file,
         duration_ms: started.elapsed().as_millis() as u64,

@@ -17,7 +17,10 @@ impl Scratch {
     /// A new, empty scratch named after `tag` and the process id.
     pub fn new(ctx: &Ctx, tag: &str) -> Result<Scratch> {
         let name = format!("dbm_{tag}_{}", std::process::id());
-        let url = ctx.url.engine.scratch_url(&ctx.url, &ctx.ws.target_dir.join("dbm"), &name)?;
+        let url = ctx
+            .url
+            .engine
+            .scratch_url(&ctx.url, &ctx.ws.target_dir.join("dbm"), &name)?;
         Ok(Scratch { url })
     }
 

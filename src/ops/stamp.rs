@@ -15,6 +15,8 @@ pub struct Stamped {
     pub added: Vec<String>,
     /// Removed from the tracking table (after REV, or all with `--purge`).
     pub removed: Vec<String>,
+    /// Partially applied migrations recorded as repaired (neither added nor removed).
+    pub settled: Vec<String>,
 }
 
 /// Makes the tracking table say exactly "applied up to and including `rev`".
@@ -63,6 +65,15 @@ pub async fn stamp(ctx: &Ctx, rev: &str, purge: bool, lock_timeout: Duration) ->
         out.added = add.iter().map(|e| e.file.name.clone()).collect();
         let sums: Vec<Option<String>> = add.iter().map(|e| e.file.checksum()).collect();
         tracking::stamp_rows(&txn, &table, &out.added, &sums).await?;
+        // A partially applied migration the stamp leaves unapplied (its changes undone by
+        // hand) is settled with a row of its own; one it adds is settled by that row.
+        out.settled = status
+            .partial
+            .iter()
+            .map(|p| p.version.clone())
+            .filter(|v| !out.added.contains(v) && !out.removed.contains(v))
+            .collect();
+        tracking::settle_rows(&txn, &out.settled).await?;
         txn.commit()
             .await
             .map_err(|e| crate::Error::db("committing the stamp", e))?;

@@ -1,6 +1,7 @@
 //! `status`, `current`, `heads` and `history`: read-only, no compilation.
 
 use super::Ctx;
+use crate::db::tracking::Recorded;
 use crate::db::{Create, Db, tracking};
 use crate::error::Result;
 use crate::plan::Status;
@@ -9,7 +10,7 @@ use crate::plan::Status;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HistoryItem {
     pub version: String,
-    pub direction: String,
+    pub direction: Recorded,
     /// Unix milliseconds; `None` for a revert another tool did, whose time nothing records.
     pub at_ms: Option<i64>,
     pub duration_ms: Option<i64>,
@@ -41,10 +42,10 @@ pub async fn history(ctx: &Ctx) -> Result<Vec<HistoryItem>> {
     Ok(merge_history(rows, applied))
 }
 
-fn other(version: &str, direction: &str, at_ms: Option<i64>) -> HistoryItem {
+fn other(version: &str, direction: Recorded, at_ms: Option<i64>) -> HistoryItem {
     HistoryItem {
         version: version.to_string(),
-        direction: direction.to_string(),
+        direction,
         at_ms,
         duration_ms: None,
         applied_by: None,
@@ -59,7 +60,13 @@ fn merge_history(rows: Vec<tracking::HistoryRow>, applied: Vec<tracking::Applied
     // The last recorded state of each version: `stamp` leaves it applied, `unstamp` not.
     let mut last: HashMap<&str, (&tracking::HistoryRow, bool)> = HashMap::new();
     for r in &rows {
-        last.insert(r.version.as_str(), (r, matches!(r.direction.as_str(), "up" | "stamp")));
+        if r.direction.is_marker() {
+            continue;
+        }
+        last.insert(
+            r.version.as_str(),
+            (r, matches!(r.direction, Recorded::Up | Recorded::Stamp)),
+        );
     }
     // Each item with the time it sorts by: a revert of unknown time comes right before the
     // apply that followed it, or after everything else.
@@ -67,20 +74,20 @@ fn merge_history(rows: Vec<tracking::HistoryRow>, applied: Vec<tracking::Applied
     for a in &applied {
         let at = a.applied_at * 1000;
         match last.get(a.version.as_str()) {
-            None => items.push((at, other(&a.version, "up", Some(at)))),
-            Some((_, false)) => items.push((at, other(&a.version, "up", Some(at)))),
+            None => items.push((at, other(&a.version, Recorded::Up, Some(at)))),
+            Some((_, false)) => items.push((at, other(&a.version, Recorded::Up, Some(at)))),
             // Applied again later than recorded (`seaql_migrations` keeps seconds): a revert
             // and an apply that cargo-dbm did not see.
             Some((r, true)) if a.applied_at > r.applied_at_ms / 1000 + 1 => {
-                items.push((at - 1, other(&a.version, "down", None)));
-                items.push((at, other(&a.version, "up", Some(at))));
+                items.push((at - 1, other(&a.version, Recorded::Down, None)));
+                items.push((at, other(&a.version, Recorded::Up, Some(at))));
             }
             Some(_) => {}
         }
     }
     for (version, (_, is_applied)) in &last {
         if *is_applied && !applied.iter().any(|a| a.version == *version) {
-            items.push((i64::MAX, other(version, "down", None)));
+            items.push((i64::MAX, other(version, Recorded::Down, None)));
         }
     }
     items.extend(rows.into_iter().map(|r| {
@@ -110,7 +117,7 @@ mod tests {
         tracking::HistoryRow {
             id,
             version: version.into(),
-            direction: direction.into(),
+            direction: Recorded::parse(direction).unwrap(),
             checksum: None,
             applied_at_ms: at_s * 1000,
             duration_ms: 5,
@@ -149,7 +156,7 @@ mod tests {
                 format!(
                     "{} {} {} {}",
                     i.at_ms.map(|t| (t / 1000).to_string()).unwrap_or("?".into()),
-                    i.direction,
+                    i.direction.as_str(),
                     i.version,
                     if i.other_tool { "other" } else { "dbm" }
                 )

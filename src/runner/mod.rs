@@ -185,11 +185,15 @@ impl Runner {
                     message,
                     transactional,
                     violations,
+                    completed,
                 } => {
                     failure = Some(Error::MigrationFailed {
                         version,
                         direction: direction.as_str().to_string(),
-                        message: crate::config::redact_text(&with_violations(message, &violations)),
+                        message: crate::config::redact_text(&with_completed(
+                            with_violations(message, &violations),
+                            &completed,
+                        )),
                         rolled_back: transactional,
                         restore: None,
                     });
@@ -227,6 +231,23 @@ impl Runner {
         }
         Ok(done)
     }
+}
+
+/// The runner's message, with the statements that completed before the failure (outside a
+/// transaction, they remain in the database).
+fn with_completed(message: String, completed: &[String]) -> String {
+    if completed.is_empty() {
+        return message;
+    }
+    let mut out = format!("{message}. Statements that completed before it (they remain):");
+    for sql in completed.iter().take(20) {
+        let one_line: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push_str(&format!("\n  {one_line};"));
+    }
+    if completed.len() > 20 {
+        out.push_str(&format!("\n  … and {} more", completed.len() - 20));
+    }
+    out
 }
 
 /// The runner's message, with the rows `PRAGMA foreign_key_check` found without a parent.
@@ -296,6 +317,7 @@ mod tests {
                     rowid: Some(3),
                     parent: "customer".into(),
                 }],
+                completed: vec!["CREATE TABLE a (id int)".into()],
             },
             Event::Seeded,
         ];

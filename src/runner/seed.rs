@@ -64,11 +64,7 @@ fn wire(plan: &Plan, engine: crate::config::Engine) -> String {
         line(SeedLine::Before, &[engine.defer_constraints_sql()], &mut s);
     }
     for t in &plan.clear {
-        line(
-            SeedLine::Before,
-            &[&format!("DELETE FROM {}", engine.quote(t))],
-            &mut s,
-        );
+        line(SeedLine::Before, &[&format!("DELETE FROM {}", engine.quote(t))], &mut s);
     }
     for part in &plan.parts {
         let t = &part.table;

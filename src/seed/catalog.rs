@@ -67,17 +67,20 @@ impl Catalog {
                         sql_type: c.sql_type.clone(),
                         // A NULL given for a generated key asks for the next id, except on
                         // PostgreSQL, where only leaving it out does.
-                        not_null: !c.nullable && !(c.generated && engine.null_generates()),
+                        not_null: !c.nullable && (!c.generated || !engine.null_generates()),
                         has_default: c.default.is_some() || c.generated,
                         sequence: c.sequence.clone(),
                     })
                     .collect();
                 let parents = t.foreign_keys.iter().map(|f| f.ref_table.clone()).collect();
-                (name.clone(), TableInfo {
-                    name: name.clone(),
-                    columns,
-                    parents,
-                })
+                (
+                    name.clone(),
+                    TableInfo {
+                        name: name.clone(),
+                        columns,
+                        parents,
+                    },
+                )
             })
             .collect();
         Catalog { tables }

@@ -15,7 +15,7 @@ mod seed_fns;
 mod seed_mode;
 
 use migrator::Migrator;
-use protocol::{Direction, Event, Mode, Step, Violation};
+use protocol::{Direction, Event, Mode, Recorded, Step, Violation};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm;
 use sea_orm_migration::sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, TransactionTrait};
@@ -31,6 +31,16 @@ fn emit(event: Event) {
 fn fatal(message: String, code: i32) -> ! {
     emit(Event::Fatal { message });
     std::process::exit(code);
+}
+
+/// The statements a migration outside a transaction completed, while [`RECORDING`] is on
+/// (sea-orm's metric callback sees every statement of the connection).
+static COMPLETED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn recording(on: bool) -> Vec<String> {
+    RECORDING.store(on, std::sync::atomic::Ordering::SeqCst);
+    std::mem::take(&mut *COMPLETED.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 fn now_ms() -> i64 {
@@ -54,12 +64,18 @@ async fn record<C: ConnectionTrait>(db: &C, step: &Step, duration_ms: i64) -> Re
             .to_owned();
         compat::execute(db, &stmt).await?;
     }
+    history(db, step, Recorded::done(step.direction), duration_ms).await
+}
+
+/// A row of `dbm_history` for `step`.
+async fn history<C: ConnectionTrait>(db: &C, step: &Step, what: Recorded, duration_ms: i64) -> Result<(), DbErr> {
+    let name = step.version.as_str();
     let stmt = Query::insert()
-        .into_table(Alias::new("dbm_history"))
+        .into_table(Alias::new(protocol::HISTORY_TABLE))
         .columns(["version", "direction", "checksum", "applied_at_ms", "duration_ms", "applied_by"].map(Alias::new))
         .values_panic([
             name.into(),
-            step.direction.as_str().into(),
+            what.as_str().into(),
             step.checksum.clone().into(),
             now_ms().into(),
             duration_ms.into(),
@@ -73,6 +89,8 @@ async fn record<C: ConnectionTrait>(db: &C, step: &Step, duration_ms: i64) -> Re
 enum Failure {
     Db(DbErr),
     Orphans(Vec<Violation>),
+    /// Outside a transaction: the error, and the statements that completed before it.
+    Partial(DbErr, Vec<String>),
 }
 
 impl From<DbErr> for Failure {
@@ -108,10 +126,18 @@ async fn apply(db: &DatabaseConnection, migration: &dyn MigrationTrait, step: &S
     let before = if fk_off { orphans(db).await? } else { Vec::new() };
     let new_orphans = |now: Vec<Violation>| -> Vec<Violation> { now.into_iter().filter(|v| !before.contains(v)).collect() };
     if !transactional {
+        // Committed before the first statement: if the migration fails or the process is
+        // killed halfway, `status` sees a start without an end.
+        history(db, step, Recorded::Started(step.direction), 0).await?;
         if fk_off {
             db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
         }
-        run_migration(&SchemaManager::new(db), migration, step).await?;
+        recording(true);
+        let result = run_migration(&SchemaManager::new(db), migration, step).await;
+        let completed = recording(false);
+        if let Err(e) = result {
+            return Err(Failure::Partial(e, completed));
+        }
         if fk_off {
             let bad = new_orphans(orphans(db).await?);
             if !bad.is_empty() {
@@ -168,6 +194,7 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
                 message: "this migration is not in the compiled Migrator::migrations()".into(),
                 transactional: true,
                 violations: Vec::new(),
+                completed: Vec::new(),
             });
             return 1;
         };
@@ -198,14 +225,16 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
                 duration_ms: started.elapsed().as_millis() as u64,
             }),
             Err(failure) => {
-                let (message, violations) = match failure {
-                    Failure::Db(e) => (e.to_string(), Vec::new()),
+                let (message, violations, completed) = match failure {
+                    Failure::Db(e) => (e.to_string(), Vec::new(), Vec::new()),
+                    Failure::Partial(e, done) => (e.to_string(), Vec::new(), done),
                     Failure::Orphans(v) if transactional => {
-                        ("rows would be left without their parent; rolled back".to_string(), v)
+                        ("rows would be left without their parent; rolled back".to_string(), v, Vec::new())
                     }
                     Failure::Orphans(v) => (
                         "rows are left without their parent (the migration ran outside a transaction, so its changes remain and it is not recorded as applied)".to_string(),
                         v,
+                        Vec::new(),
                     ),
                 };
                 emit(Event::Failed {
@@ -214,6 +243,7 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
                     message,
                     transactional,
                     violations,
+                    completed,
                 });
                 return 1;
             }
@@ -253,10 +283,18 @@ async fn main() {
         let forever = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
         opts.max_connections(1).max_lifetime(forever).idle_timeout(forever);
     }
-    let db = match Database::connect(opts).await {
+    let mut db = match Database::connect(opts).await {
         Ok(db) => db,
         Err(e) => fatal(format!("could not connect: {e}"), 3),
     };
+    db.set_metric_callback(|info| {
+        if !info.failed && RECORDING.load(std::sync::atomic::Ordering::SeqCst) {
+            COMPLETED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(info.statement.sql.clone());
+        }
+    });
     let code = match mode {
         Mode::Seed => seed_mode::run(&db).await,
         _ => migrate(&db).await,

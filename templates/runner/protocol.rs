@@ -76,6 +76,85 @@ impl Direction {
     }
 }
 
+/// cargo dbm's audit table: one row per step, written by the runner with the step's
+/// tracking row (and by `cargo dbm stamp`), read by `status`, `history` and `check`.
+pub const HISTORY_TABLE: &str = "dbm_history";
+
+/// What a row of [`HISTORY_TABLE`] records (its `direction` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Recorded {
+    /// Applied (committed with its tracking row).
+    Up,
+    /// Reverted.
+    Down,
+    /// Recorded as applied without running (`stamp`, a baseline).
+    Stamp,
+    /// Recorded as not applied without running.
+    Unstamp,
+    /// A migration that cannot run in a transaction (MySQL's implicit DDL commits, or
+    /// `use_transaction` off) started: written and committed before its first statement.
+    /// Until a later row for the same version, the migration is *partially applied*.
+    Started(Direction),
+    /// A partially applied migration repaired by hand and recorded as such by `stamp`
+    /// (the tracking table says whether it counts as applied).
+    Settled,
+}
+
+impl Recorded {
+    /// The column's text: `up`, `down`, `stamp`, `unstamp`, `started-up`, `started-down`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recorded::Up => "up",
+            Recorded::Down => "down",
+            Recorded::Stamp => "stamp",
+            Recorded::Unstamp => "unstamp",
+            Recorded::Started(Direction::Up) => "started-up",
+            Recorded::Started(Direction::Down) => "started-down",
+            Recorded::Settled => "settled",
+        }
+    }
+
+    /// Reads the column's text; `None` for a value this version does not know.
+    pub fn parse(s: &str) -> Option<Recorded> {
+        [
+            Recorded::Up,
+            Recorded::Down,
+            Recorded::Stamp,
+            Recorded::Unstamp,
+            Recorded::Started(Direction::Up),
+            Recorded::Started(Direction::Down),
+            Recorded::Settled,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// Whether the step it records was left unfinished.
+    pub fn is_started(self) -> bool {
+        matches!(self, Recorded::Started(_))
+    }
+
+    /// Whether the row says nothing of whether the migration is applied (a start, or a
+    /// repair recorded by `stamp`).
+    pub fn is_marker(self) -> bool {
+        matches!(self, Recorded::Started(_) | Recorded::Settled)
+    }
+
+    /// A finished step in `direction`.
+    pub fn done(direction: Direction) -> Recorded {
+        match direction {
+            Direction::Up => Recorded::Up,
+            Direction::Down => Recorded::Down,
+        }
+    }
+}
+
+impl Serialize for Recorded {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One migration to run: a JSON line on the runner's stdin.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -142,6 +221,9 @@ pub enum Event {
         transactional: bool,
         /// Rows left without their parent by the migration (then rolled back).
         violations: Vec<Violation>,
+        /// Outside a transaction: the statements that completed before the failure (they
+        /// remain in the database).
+        completed: Vec<String>,
     },
     /// The runner could not start its work (no URL, no connection, bad input).
     Fatal { message: String },

@@ -225,7 +225,10 @@ impl<C: ConnectionTrait> Sink for InsertSink<'_, C> {
         if table.columns.is_empty() {
             // Rows with no columns at all: every column takes its default.
             for _ in rows {
-                let sql = format!("INSERT INTO {} DEFAULT VALUES", quote_ident(self.backend(), &table.name));
+                let sql = format!(
+                    "INSERT INTO {} DEFAULT VALUES",
+                    quote_ident(self.backend(), &table.name)
+                );
                 self.exec(&sql).await?;
             }
             return Ok(());

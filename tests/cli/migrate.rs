@@ -1,8 +1,8 @@
 //! `up`, `down`, `status`, `current`, `heads`, `history` against a real database:
 //! one test body, two backends (SQLite and a throwaway PostgreSQL cluster).
 
-use crate::{dual, tri};
 use crate::support::{Env, Fixture, no_build_cargo, sql_migration, sql_migration_full};
+use crate::{dual, tri};
 
 const USERS_UP: &str = "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
 const USERS_DOWN: &str = "DROP TABLE account";

@@ -1,7 +1,7 @@
 //! Migrations that are safe under failure and concurrency, on both engines (issue #3).
 
-use crate::dual;
 use crate::support::{Env, Output, sql_migration_full, sql_migration_with};
+use crate::{dual, tri};
 
 const SLOW: &str = "        std::thread::sleep(std::time::Duration::from_millis(300));\n";
 
@@ -90,7 +90,7 @@ dual!(kill_9_in_the_middle_of_a_migration_leaves_it_unapplied, |env| {
     assert_eq!(env.query("SELECT count(*) FROM b"), [["1"]]);
 });
 
-dual!(a_migration_outside_a_transaction_says_what_it_left, |env| {
+tri!(a_migration_outside_a_transaction_says_what_it_left, |env| {
     let v = env.fx.migration_source(
         "no transaction",
         &sql_migration_with(

@@ -53,13 +53,17 @@ impl Tools {
                 .flat_map(|n| std::env::split_paths(&path).map(move |d| d.join(n)))
                 .find(|p| p.is_file())
         };
-        let missing = |what: &str| Error::Refused {
+        let missing = |what: &str| {
+            Error::Refused {
             reason: format!("{what} was not found"),
             hint: "install the MySQL/MariaDB client tools (Debian: `apt install mariadb-client`), or set MYSQL_DUMP and MYSQL_CLIENT to their paths".into(),
+        }
         };
         Ok(Tools {
-            dump: find("MYSQL_DUMP", &["mariadb-dump", "mysqldump"]).ok_or_else(|| missing("mariadb-dump (or mysqldump)"))?,
-            client: find("MYSQL_CLIENT", &["mariadb", "mysql"]).ok_or_else(|| missing("the mariadb (or mysql) client"))?,
+            dump: find("MYSQL_DUMP", &["mariadb-dump", "mysqldump"])
+                .ok_or_else(|| missing("mariadb-dump (or mysqldump)"))?,
+            client: find("MYSQL_CLIENT", &["mariadb", "mysql"])
+                .ok_or_else(|| missing("the mariadb (or mysql) client"))?,
         })
     }
 
@@ -81,7 +85,7 @@ impl Tools {
                 None => c.env_remove("MYSQL_PWD"),
             };
         }
-        c.arg(format!("--default-character-set=utf8mb4"));
+        c.arg("--default-character-set=utf8mb4");
         let _ = database;
         c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         crate::process::die_with_parent(&mut c);
@@ -131,7 +135,11 @@ pub async fn dump(db: Db, url: &DbUrl, _shell: &Shell, _scratch: &Path) -> Resul
         buf
     });
     let stdout = child.stdout.take().expect("piped");
-    let name = tools.dump.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = tools
+        .dump
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(Dump {
         reader: Box::new(BufReader::with_capacity(1 << 20, stdout)),
         size: None,
@@ -213,7 +221,10 @@ pub async fn prepare(_url: &DbUrl, file: &Path, decompress: Decompress<'_>) -> R
         }
     }
     if !tail.tail.windows(COMPLETED.len()).any(|w| w == COMPLETED) {
-        return Err(refuse(file, "the dump is incomplete: it does not end with `-- Dump completed`"));
+        return Err(refuse(
+            file,
+            "the dump is incomplete: it does not end with `-- Dump completed`",
+        ));
     }
     Ok((Prepared { sql, tools }, n))
 }
@@ -241,7 +252,10 @@ pub async fn apply(p: Prepared, url: &DbUrl, _file: &Path, shell: &Shell) -> Res
     .await;
     for db in [&staging, &trash] {
         let _ = admin
-            .exec("dropping the staging database", &format!("DROP DATABASE IF EXISTS {}", quote(db)))
+            .exec(
+                "dropping the staging database",
+                &format!("DROP DATABASE IF EXISTS {}", quote(db)),
+            )
             .await;
     }
     admin.close().await;
@@ -282,7 +296,10 @@ async fn tables(db: &Db, schema: &str) -> Result<Vec<String>> {
         .await
         .map_err(|e| Error::db("listing tables", e))?;
     rows.iter()
-        .map(|r| r.try_get::<String>("", "name").map_err(|e| Error::db("listing tables", e)))
+        .map(|r| {
+            r.try_get::<String>("", "name")
+                .map_err(|e| Error::db("listing tables", e))
+        })
         .collect()
 }
 

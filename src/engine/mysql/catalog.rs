@@ -13,7 +13,7 @@ pub async fn read_schema(db: &Db) -> Result<Schema> {
     for c in rows(
         db,
         &format!(
-            "SELECT {} AS t, {} AS name, {} AS ty, {} AS dt, IS_NULLABLE = 'YES' AS nullable, {} AS dflt, {} AS extra \
+            "SELECT {} AS t, {} AS name, {} AS ty, {} AS dt, CAST(IS_NULLABLE = 'YES' AS SIGNED) AS nullable, {} AS dflt, {} AS extra \
              FROM information_schema.columns c WHERE table_schema = DATABASE() \
              AND EXISTS (SELECT 1 FROM information_schema.tables t WHERE t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE') \
              ORDER BY table_name, ordinal_position",
@@ -46,11 +46,13 @@ pub async fn read_schema(db: &Db) -> Result<Schema> {
         };
         schema.tables.entry(table).or_insert_with(Table::default).columns.push(column);
     }
-    let mut indexes: BTreeMap<(String, String), (bool, Vec<(i64, String)>)> = BTreeMap::new();
+    // (table, index) → (unique, [(position, column)])
+    type Columns = Vec<(i64, String)>;
+    let mut indexes: BTreeMap<(String, String), (bool, Columns)> = BTreeMap::new();
     for i in rows(
         db,
         &format!(
-            "SELECT {} AS t, {} AS name, NON_UNIQUE AS nu, SEQ_IN_INDEX AS seq, {} AS col \
+            "SELECT {} AS t, {} AS name, CAST(NON_UNIQUE AS SIGNED) AS nu, CAST(SEQ_IN_INDEX AS SIGNED) AS seq, {} AS col \
              FROM information_schema.statistics WHERE table_schema = DATABASE() ORDER BY table_name, index_name, seq_in_index",
             text("table_name"),
             text("index_name"),
@@ -108,7 +110,9 @@ pub async fn read_schema(db: &Db) -> Result<Schema> {
     for ((t, name), (unique, mut cols)) in indexes {
         cols.sort();
         let cols: Vec<String> = cols.into_iter().map(|(_, c)| c).collect();
-        let Some(table) = schema.tables.get_mut(&t) else { continue };
+        let Some(table) = schema.tables.get_mut(&t) else {
+            continue;
+        };
         if name == "PRIMARY" {
             table.primary_key = cols;
             continue;

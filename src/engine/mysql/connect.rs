@@ -27,7 +27,16 @@ fn name(host: &str, port: u16) -> String {
 pub async fn connect(url: &DbUrl, opts: ConnectOptions, timeout: Duration) -> Result<DatabaseConnection> {
     let deadline = tokio::time::Instant::now() + timeout;
     let (host, port) = target(url.expose()).ok_or_else(|| connect_error(url, "the URL names no host"))?;
-    let timed_out = || connect_error(url, &format!("no answer from {} within {} (timed out)", name(&host, port), seconds(timeout)));
+    let timed_out = || {
+        connect_error(
+            url,
+            &format!(
+                "no answer from {} within {} (timed out)",
+                name(&host, port),
+                seconds(timeout)
+            ),
+        )
+    };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let (h, until) = (host.clone(), std::time::Instant::now() + timeout);
     // On a thread of its own: a DNS lookup cannot be cancelled, and must not hold the exit.
@@ -41,7 +50,8 @@ pub async fn connect(url: &DbUrl, opts: ConnectOptions, timeout: Duration) -> Re
     }
     let login = async {
         let conn = Database::connect(opts).await?;
-        conn.execute_raw(Statement::from_string(DbBackend::MySql, "SELECT 1")).await?;
+        conn.execute_raw(Statement::from_string(DbBackend::MySql, "SELECT 1"))
+            .await?;
         Ok::<_, DbErr>(conn)
     };
     match tokio::time::timeout_at(deadline, login).await {
@@ -71,18 +81,21 @@ fn reach(host: &str, port: u16, until: std::time::Instant) -> std::result::Resul
     Err(if refused {
         format!("connection refused by {}", name(host, port))
     } else {
-        format!("no answer from {} within the connect timeout (timed out)", name(host, port))
+        format!(
+            "no answer from {} within the connect timeout (timed out)",
+            name(host, port)
+        )
     })
 }
 
 fn reason(e: &DbErr) -> String {
     match e {
-        DbErr::Conn(RuntimeErr::SqlxError(s)) | DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
-            match &**s {
-                sea_orm::sqlx::Error::Database(db) => db.message().to_string(),
-                other => connect_reason(&other.to_string()),
-            }
-        }
+        DbErr::Conn(RuntimeErr::SqlxError(s))
+        | DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s)) => match &**s {
+            sea_orm::sqlx::Error::Database(db) => db.message().to_string(),
+            other => connect_reason(&other.to_string()),
+        },
         _ => connect_reason(&e.to_string()),
     }
 }
@@ -90,7 +103,10 @@ fn reason(e: &DbErr) -> String {
 /// The fix for a failed connection to MySQL/MariaDB.
 pub fn connect_hint(url: &str, reason: &str) -> String {
     let (host, port) = target(url).unwrap_or_else(|| ("localhost".into(), 3306));
-    let user = url::Url::parse(url).ok().map(|u| u.username().to_string()).unwrap_or_default();
+    let user = url::Url::parse(url)
+        .ok()
+        .map(|u| u.username().to_string())
+        .unwrap_or_default();
     let db = url::Url::parse(url)
         .ok()
         .map(|u| u.path().trim_start_matches('/').to_string())

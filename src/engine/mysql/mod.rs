@@ -64,12 +64,19 @@ pub async fn drop_all(db: &Db) -> Result<Vec<String>> {
     .await?;
     // One connection for the session variable: the pool may hand out another otherwise.
     let conn = single(&db.url).await?;
-    conn.exec("disabling foreign key checks", "SET FOREIGN_KEY_CHECKS = 0").await?;
+    conn.exec("disabling foreign key checks", "SET FOREIGN_KEY_CHECKS = 0")
+        .await?;
     let mut dropped = Vec::new();
     let mut result = Ok(());
     for (name, kind) in &objects {
         let what = if kind == "VIEW" { "VIEW" } else { "TABLE" };
-        if let Err(e) = conn.exec(&format!("dropping `{name}`"), &format!("DROP {what} IF EXISTS {}", quote(name))).await {
+        if let Err(e) = conn
+            .exec(
+                &format!("dropping `{name}`"),
+                &format!("DROP {what} IF EXISTS {}", quote(name)),
+            )
+            .await
+        {
             result = Err(e);
             break;
         }
@@ -198,14 +205,21 @@ pub fn same_type(migrated: &str, entity: &str) -> bool {
         let int = ["tinyint", "smallint", "mediumint", "int", "bigint"].contains(&base.as_str())
             && !t.starts_with("tinyint(1)");
         let rest = t.split_once(')').map(|(_, r)| r.trim().to_string()).unwrap_or_default();
-        if int { format!("{base} {rest}").trim().to_string() } else { t }
+        if int {
+            format!("{base} {rest}").trim().to_string()
+        } else {
+            t
+        }
     };
     let (m, e) = (norm(migrated), norm(entity));
     if m.starts_with("tinyint(1)") != e.starts_with("tinyint(1)") {
         return false;
     }
     let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
-    m == e || (!e.contains('(') && base(&m) == e) || (e == "json" && m == "longtext") || (m == "json" && e == "longtext")
+    m == e
+        || (!e.contains('(') && base(&m) == e)
+        || (e == "json" && m == "longtext")
+        || (m == "json" && e == "longtext")
 }
 
 pub fn type_call(t: &str) -> Option<String> {

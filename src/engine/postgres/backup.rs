@@ -121,7 +121,10 @@ pub async fn prepare(_url: &DbUrl, file: &Path, decompress: Decompress<'_>) -> R
         }
     }
     if !status.success() || toc.is_empty() {
-        return Err(refuse(file, format!("pg_restore --list rejects it: {}", tool_error(&err))));
+        return Err(refuse(
+            file,
+            format!("pg_restore --list rejects it: {}", tool_error(&err)),
+        ));
     }
     let toc = String::from_utf8_lossy(&toc).into_owned();
     Ok((
@@ -431,7 +434,6 @@ pub fn tool_error(stderr: &[u8]) -> String {
     let shown: Vec<&str> = lines.iter().rev().take(6).rev().copied().collect();
     shown.join("; ")
 }
-
 
 #[cfg(test)]
 mod tests {

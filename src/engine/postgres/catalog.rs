@@ -90,4 +90,3 @@ pub async fn read_schema(db: &Db) -> Result<Schema> {
     }
     Ok(schema)
 }
-

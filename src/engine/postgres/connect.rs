@@ -266,7 +266,7 @@ mod tests {
             hint.contains("createdb -h /run/postgresql -p 5433 -U app shop"),
             "{hint}"
         );
-            }
+    }
 
     #[test]
     fn targets_and_durations_read_well() {

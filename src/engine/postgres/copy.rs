@@ -1,9 +1,9 @@
 //! PostgreSQL: the whole seed in one sqlx transaction, rows sent with `COPY ... FROM STDIN`
 //! (text format), the fastest way in; a failing COPY is bisected like any batch.
 
+use crate::error::{Error, Result};
 use crate::seed::exec::{self, Sink, Table, Val};
 use crate::seed::{Plan, row_error};
-use crate::error::{Error, Result};
 use sea_orm::sqlx::{self, PgConnection, Postgres};
 use std::io::Write as _;
 use std::ops::Range;
@@ -87,11 +87,7 @@ impl Sink for CopySink<'_> {
         if cols.is_empty() {
             return Err("COPY needs at least one column".into());
         }
-        let sql = format!(
-            "COPY {} ({}) FROM STDIN",
-            super::quote(&table.name),
-            cols.join(", ")
-        );
+        let sql = format!("COPY {} ({}) FROM STDIN", super::quote(&table.name), cols.join(", "));
         let mut copy = self.conn.copy_in_raw(&sql).await.map_err(|e| pg_message(&e))?;
         let mut buf = Vec::with_capacity(SEND_BYTES + 4096);
         for i in rows {

@@ -110,7 +110,6 @@ pub async fn drop_all(db: &Db) -> Result<Vec<String>> {
     Ok(dropped)
 }
 
-
 /// `pg_try_advisory_lock(classid, objid)`: a fixed class for cargo-dbm, the schema's name
 /// as object (given, not `current_schema()`, which is NULL while the schema does not exist).
 const TRY_LOCK: &str = "SELECT pg_try_advisory_lock(1684172141, hashtext($1)) AS locked";

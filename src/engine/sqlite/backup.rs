@@ -90,7 +90,12 @@ pub async fn prepare(url: &DbUrl, file: &Path, decompress: Decompress<'_>) -> Re
     }
     match Content::sniff(&w.head) {
         Content::Sqlite => {}
-        other => return Err(refuse(file, other.mismatch(crate::engine::Engine::Sqlite, "it does not contain a SQLite database"))),
+        other => {
+            return Err(refuse(
+                file,
+                other.mismatch(crate::engine::Engine::Sqlite, "it does not contain a SQLite database"),
+            ));
+        }
     }
     verify(&tmp_path).await.map_err(|r| refuse(file, r))?;
     Ok((Prepared(tmp), n))

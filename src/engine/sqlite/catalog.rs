@@ -47,7 +47,10 @@ pub async fn read_schema(db: &Db) -> Result<Schema> {
         }
         // The rowid alias: a one-column INTEGER PRIMARY KEY takes the next id when left out.
         if let [(_, only)] = pk.as_slice()
-            && let Some(c) = table.columns.iter_mut().find(|c| &c.name == only && c.sql_type == "integer")
+            && let Some(c) = table
+                .columns
+                .iter_mut()
+                .find(|c| &c.name == only && c.sql_type == "integer")
         {
             c.generated = true;
         }
@@ -104,4 +107,3 @@ pub async fn read_schema(db: &Db) -> Result<Schema> {
     }
     Ok(schema)
 }
-

@@ -91,7 +91,6 @@ pub async fn drop_all(db: &Db) -> Result<Vec<String>> {
     result
 }
 
-
 /// An exclusive lock (`flock`, through `std::fs::File::try_lock`) on `<database>.dbm-lock`
 /// beside the file; the kernel releases it if the process dies. (A lock on the database
 /// file itself would be unsafe: closing any descriptor of that file drops SQLite's own
@@ -207,7 +206,6 @@ fn affinity(t: &str) -> &'static str {
         "NUMERIC"
     }
 }
-
 
 pub fn type_call(t: &str) -> Option<String> {
     let args = crate::engine::type_args;

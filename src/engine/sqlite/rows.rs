@@ -65,4 +65,3 @@ pub async fn read_rows(db: &Db, t: &TableInfo) -> Result<Rows> {
     }
     Ok(out)
 }
-
