@@ -1,5 +1,6 @@
 //! `up`, `down`, `status`, `current`, `heads`, `history` against a real database:
-//! one test body, two backends (SQLite and a throwaway PostgreSQL cluster).
+//! one test body, three backends (SQLite, a throwaway PostgreSQL cluster, a throwaway
+//! MariaDB server).
 
 use crate::support::{Env, Fixture, no_build_cargo, sql_migration, sql_migration_full};
 use crate::{dual, tri};
@@ -74,7 +75,17 @@ tri!(the_whole_loop, |env| {
     let out = env.dbm(&["history", "--format", "json"]);
     out.ok();
     let h = out.json();
-    let h = h.as_array().unwrap();
+    let mut h = h.as_array().unwrap().clone();
+    if env.is_mariadb() {
+        // MySQL commits DDL as it goes: every step records its start first, and each start
+        // here is followed by its end.
+        for pair in h.chunks(2) {
+            let start = pair[0]["direction"].as_str().unwrap();
+            assert_eq!(start, format!("started-{}", pair[1]["direction"].as_str().unwrap()));
+            assert_eq!(pair[0]["version"], pair[1]["version"]);
+        }
+        h.retain(|r| !r["direction"].as_str().unwrap().starts_with("started-"));
+    }
     let dirs: Vec<&str> = h.iter().map(|r| r["direction"].as_str().unwrap()).collect();
     assert_eq!(
         dirs,
@@ -87,10 +98,10 @@ tri!(the_whole_loop, |env| {
             .all(|r| r["duration_ms"].is_number() && r["applied_by"].as_str().unwrap().contains('@'))
     );
     let text = env.dbm(&["history"]).ok().stdout.clone();
-    assert_eq!(text.lines().count(), 13);
+    assert_eq!(text.lines().filter(|l| !l.contains("  started-")).count(), 13);
 });
 
-dual!(revisions_that_match_nothing_or_several, |env| {
+tri!(revisions_that_match_nothing_or_several, |env| {
     let [a, _b, _c] = three(&env);
     env.dbm(&["up", "m1999"])
         .expect_code(7)
@@ -103,6 +114,8 @@ dual!(revisions_that_match_nothing_or_several, |env| {
     assert!(env.tracked().is_empty(), "nothing applied");
 });
 
+// Not on MySQL: its DDL commits implicitly, so nothing can be rolled back (the MariaDB
+// counterpart is `mariadb::a_migration_that_fails_halfway_is_reported_as_partially_applied`).
 dual!(a_failing_migration_changes_nothing, |env| {
     let a = env.fx.migration("create accounts", USERS_UP, USERS_DOWN);
     // Creates a table and a column, then fails.
@@ -138,7 +151,7 @@ dual!(a_failing_migration_changes_nothing, |env| {
     assert_eq!(env.columns("account"), ["id", "name", "phone"]);
 });
 
-dual!(a_missing_migration_file_is_reported, |env| {
+tri!(a_missing_migration_file_is_reported, |env| {
     let [a, b, c] = three(&env);
     env.dbm(&["up"]).ok();
     // The last migration disappears from the crate (file and registration).
@@ -160,7 +173,7 @@ dual!(a_missing_migration_file_is_reported, |env| {
     assert_eq!(env.tracked(), [a, b, c]);
 });
 
-dual!(up_to_date_answers_without_compiling, |env| {
+tri!(up_to_date_answers_without_compiling, |env| {
     env.fx.migration("create accounts", USERS_UP, USERS_DOWN);
     env.dbm(&["up"]).ok();
     // A cargo that fails any build (metadata still works): nothing may try to compile.
