@@ -29,99 +29,187 @@ fn alias(s: &str) -> String {
     format!("Alias::new({s:?})")
 }
 
-/// The Rust code of `from` → `to`.
+/// The code being generated, and what the migration needs beyond it.
+struct Gen<'a> {
+    engine: Engine,
+    out: String,
+    body: Body,
+    /// The code uses `db` (raw statements).
+    uses_db: bool,
+    /// Column renames the entities declare that the changes confirm: (table, old, new).
+    rename_pairs: Vec<(String, String, String)>,
+    renamed: BTreeSet<(String, String)>,
+    from: &'a Schema,
+    to: &'a Schema,
+}
+
+/// The Rust code of `from` → `to`: enum types first, new tables (referenced tables first),
+/// changed tables, dropped tables (referencing tables first), dropped enums.
 pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -> Body {
     let changes = diff(from, to);
-    let mut body = Body::default();
-    let mut out = String::new();
-    let mut uses_db = false;
+    let mut g = Gen {
+        engine,
+        out: String::new(),
+        body: Body::default(),
+        uses_db: false,
+        rename_pairs: Vec::new(),
+        renamed: BTreeSet::new(),
+        from,
+        to,
+    };
+    g.confirm_renames(&changes, renames);
+    g.index_key_warnings(&changes);
+    g.enums(&changes);
+    g.new_tables(&changes);
+    g.changed_tables(&changes);
+    g.dropped(&changes);
+    g.finish()
+}
 
-    // Renames declared in the entities turn a drop + add into a rename.
-    let mut renamed: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut rename_pairs: Vec<(String, String, String)> = Vec::new();
-    for (table, pairs) in renames {
-        for (old, new) in pairs {
-            let dropped = changes
-                .iter()
-                .any(|c| matches!(c, Change::DropColumn { table: t, column } if t == table && &column.name == old));
-            let added = changes
-                .iter()
-                .any(|c| matches!(c, Change::AddColumn { table: t, column } if t == table && &column.name == new));
-            if dropped && added {
-                renamed.insert((table.clone(), old.clone()));
-                renamed.insert((table.clone(), new.clone()));
-                rename_pairs.push((table.clone(), old.clone(), new.clone()));
+impl Gen<'_> {
+    /// Renames declared in the entities turn a drop + add into a rename.
+    fn confirm_renames(&mut self, changes: &[Change], renames: &Renames) {
+        for (table, pairs) in renames {
+            for (old, new) in pairs {
+                let dropped = changes
+                    .iter()
+                    .any(|c| matches!(c, Change::DropColumn { table: t, column } if t == table && &column.name == old));
+                let added = changes
+                    .iter()
+                    .any(|c| matches!(c, Change::AddColumn { table: t, column } if t == table && &column.name == new));
+                if dropped && added {
+                    self.renamed.insert((table.clone(), old.clone()));
+                    self.renamed.insert((table.clone(), new.clone()));
+                    self.rename_pairs.push((table.clone(), old.clone(), new.clone()));
+                }
             }
         }
     }
-    let is_renamed = |t: &str, c: &str| renamed.contains(&(t.to_string(), c.to_string()));
 
-    // 1. Enum types first (PostgreSQL).
-    for c in &changes {
-        match c {
-            Change::CreateEnum { name, labels } => {
-                let values: Vec<String> = labels.iter().map(|l| alias(l)).collect();
-                let _ = writeln!(
-                    out,
-                    "{I}manager\n{I}    .create_type(\n{I}        sea_orm_migration::sea_query::extension::postgres::Type::create()\n{I}            .as_enum({})\n{I}            .values([{}])\n{I}            .to_owned(),\n{I}    )\n{I}    .await?;",
-                    alias(name),
-                    values.join(", ")
-                );
-            }
-            Change::AlterEnum { name, from, to } => {
-                for l in to.iter().filter(|l| !from.contains(l)) {
-                    let _ = writeln!(
-                        out,
-                        "{I}manager\n{I}    .alter_type(sea_orm_migration::sea_query::extension::postgres::Type::alter().name({}).add_value({}).to_owned())\n{I}    .await?;",
-                        alias(name),
-                        alias(l)
-                    );
-                }
-                let removed: Vec<&String> = from.iter().filter(|l| !to.contains(l)).collect();
-                if !removed.is_empty() {
-                    body.warnings.push(format!(
-                        "enum `{name}` loses value(s) {:?}; PostgreSQL cannot remove enum values in place: recreate the type by hand",
-                        removed
+    /// MySQL: an index whose key may exceed InnoDB's limit (error 1071), or that includes
+    /// a TEXT/BLOB column without a prefix length (error 1170).
+    fn index_key_warnings(&mut self, changes: &[Change]) {
+        let Some((limit, per_char)) = self.engine.index_key_limit() else {
+            return;
+        };
+        let new_indexes = changes.iter().flat_map(|c| match c {
+            Change::CreateTable { table, def } => def.indexes.values().map(|i| (table.as_str(), i)).collect::<Vec<_>>(),
+            Change::AddIndex { table, index } => vec![(table.as_str(), index)],
+            _ => Vec::new(),
+        });
+        for (table, index) in new_indexes {
+            let Some(def) = self.to.tables.get(table) else { continue };
+            let mut bytes = 0usize;
+            for col in &index.columns {
+                let Some(c) = def.columns.iter().find(|c| &c.name == col) else {
+                    continue;
+                };
+                let t = c.sql_type.to_ascii_lowercase();
+                if t.contains("text") || t.contains("blob") || t == "json" {
+                    self.body.warnings.push(format!(
+                        "index on `{table}.{col}`: MySQL cannot index a {t} column without a prefix length (error 1170); index a VARCHAR column, or add the index by hand with a prefix (`{col}(191)`)"
                     ));
                 }
+                let chars = crate::engine::type_args(&t)
+                    .and_then(|a| a.first().copied())
+                    .unwrap_or(0) as usize;
+                if t.starts_with("varchar") || t.starts_with("char") {
+                    bytes += chars * per_char;
+                }
             }
-            _ => {}
+            if bytes > limit {
+                self.body.warnings.push(format!(
+                    "index on `{table}` ({}) may hold {bytes} bytes per key with utf8mb4 (4 bytes per character); InnoDB allows {limit} (error 1071): shorten the columns (e.g. `string_len(191)`) or index a prefix",
+                    index.columns.join(", ")
+                ));
+            }
         }
     }
 
-    // 2. New tables, referenced tables first.
-    let new_tables: Vec<(&String, &Table)> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::CreateTable { table, def } => Some((table, def)),
-            _ => None,
-        })
-        .collect();
-    for (name, def) in topo(&new_tables) {
-        out.push_str(&create_table(name, name, def, engine));
-        out.push_str(&create_indexes(name, def, engine));
+    /// Enum types (PostgreSQL).
+    fn enums(&mut self, changes: &[Change]) {
+        let (out, body) = (&mut self.out, &mut self.body);
+        for c in changes {
+            match c {
+                Change::CreateEnum { name, labels } => {
+                    let values: Vec<String> = labels.iter().map(|l| alias(l)).collect();
+                    let _ = writeln!(
+                        out,
+                        "{I}manager\n{I}    .create_type(\n{I}        sea_orm_migration::sea_query::extension::postgres::Type::create()\n{I}            .as_enum({})\n{I}            .values([{}])\n{I}            .to_owned(),\n{I}    )\n{I}    .await?;",
+                        alias(name),
+                        values.join(", ")
+                    );
+                }
+                Change::AlterEnum { name, from, to } => {
+                    for l in to.iter().filter(|l| !from.contains(l)) {
+                        let _ = writeln!(
+                            out,
+                            "{I}manager\n{I}    .alter_type(sea_orm_migration::sea_query::extension::postgres::Type::alter().name({}).add_value({}).to_owned())\n{I}    .await?;",
+                            alias(name),
+                            alias(l)
+                        );
+                    }
+                    let removed: Vec<&String> = from.iter().filter(|l| !to.contains(l)).collect();
+                    if !removed.is_empty() {
+                        body.warnings.push(format!(
+                            "enum `{name}` loses value(s) {:?}; PostgreSQL cannot remove enum values in place: recreate the type by hand",
+                            removed
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
-    // 3. Changed tables.
-    let mut by_table: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
-    for c in &changes {
-        let t = match c {
-            Change::AddColumn { table, .. }
-            | Change::DropColumn { table, .. }
-            | Change::AlterColumn { table, .. }
-            | Change::PrimaryKey { table, .. }
-            | Change::AddIndex { table, .. }
-            | Change::DropIndex { table, .. }
-            | Change::AddForeignKey { table, .. }
-            | Change::DropForeignKey { table, .. }
-            | Change::AlterForeignKey { table, .. } => table.as_str(),
-            _ => continue,
-        };
-        by_table.entry(t).or_default().push(c);
+    /// New tables, referenced tables first.
+    fn new_tables(&mut self, changes: &[Change]) {
+        let new_tables: Vec<(&String, &Table)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::CreateTable { table, def } => Some((table, def)),
+                _ => None,
+            })
+            .collect();
+        for (name, def) in topo(&new_tables) {
+            self.out.push_str(&create_table(name, name, def, self.engine));
+            self.out.push_str(&create_indexes(name, def, self.engine));
+        }
     }
-    for (table, cs) in &by_table {
-        let old = &from.tables[*table];
-        let new = &to.tables[*table];
+
+    /// Changed tables, one at a time.
+    fn changed_tables(&mut self, changes: &[Change]) {
+        let mut by_table: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
+        for c in changes {
+            let t = match c {
+                Change::AddColumn { table, .. }
+                | Change::DropColumn { table, .. }
+                | Change::AlterColumn { table, .. }
+                | Change::PrimaryKey { table, .. }
+                | Change::AddIndex { table, .. }
+                | Change::DropIndex { table, .. }
+                | Change::AddForeignKey { table, .. }
+                | Change::DropForeignKey { table, .. }
+                | Change::AlterForeignKey { table, .. } => table.as_str(),
+                _ => continue,
+            };
+            by_table.entry(t).or_default().push(c);
+        }
+        for (table, cs) in &by_table {
+            self.changed_table(table, cs);
+        }
+    }
+
+    /// One changed table: rebuilt where the engine cannot alter it in place; else renames,
+    /// then dropped keys and indexes, column changes, new indexes and keys.
+    fn changed_table(&mut self, table: &str, cs: &[&Change]) {
+        let engine = self.engine;
+        let old = &self.from.tables[table];
+        let new = &self.to.tables[table];
+        let rename_pairs = self.rename_pairs.clone();
+        let (out, body) = (&mut self.out, &mut self.body);
+        let mut uses_db = false;
+        let renamed = self.renamed.clone();
         if !engine.alters_in_place() && cs.iter().any(|c| needs_rebuild(c, new)) {
             let pairs: Vec<(String, String)> = rename_pairs
                 .iter()
@@ -143,7 +231,8 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
                     ));
                 }
             }
-            continue;
+            self.uses_db |= uses_db;
+            return;
         }
         for (t, o, n) in rename_pairs.iter().filter(|(t, _, _)| t == table) {
             let _ = writeln!(
@@ -171,7 +260,7 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
         }
         for c in cs {
             match c {
-                Change::AddColumn { column, .. } if !is_renamed(table, &column.name) => {
+                Change::AddColumn { column, .. } if !renamed.contains(&(table.to_string(), column.name.clone())) => {
                     let _ = writeln!(
                         out,
                         "{I}manager\n{I}    .alter_table(Table::alter().table({}).add_column({}).to_owned())\n{I}    .await?;",
@@ -185,7 +274,7 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
                         ));
                     }
                 }
-                Change::DropColumn { column, .. } if !is_renamed(table, &column.name) => {
+                Change::DropColumn { column, .. } if !renamed.contains(&(table.to_string(), column.name.clone())) => {
                     let _ = writeln!(
                         out,
                         "{I}manager\n{I}    .alter_table(Table::alter().table({}).drop_column({}).to_owned())\n{I}    .await?;",
@@ -215,24 +304,18 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
                         let _ = writeln!(
                             out,
                             "{I}db.execute_unprepared({:?}).await?;",
-                            format!("ALTER TABLE \"{table}\" ALTER COLUMN \"{}\" DROP DEFAULT", t.name)
+                            format!(
+                                "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
+                                engine.quote(table),
+                                engine.quote(&t.name)
+                            )
                         );
                     }
                 }
                 Change::PrimaryKey { to: pk, .. } => {
                     uses_db = true;
-                    let cols: Vec<String> = pk.iter().map(|c| format!("\"{c}\"")).collect();
-                    let _ = writeln!(
-                        out,
-                        "{I}db.execute_unprepared({:?}).await?;",
-                        format!("ALTER TABLE \"{table}\" DROP CONSTRAINT IF EXISTS \"{table}_pkey\"")
-                    );
-                    if !pk.is_empty() {
-                        let _ = writeln!(
-                            out,
-                            "{I}db.execute_unprepared({:?}).await?;",
-                            format!("ALTER TABLE \"{table}\" ADD PRIMARY KEY ({})", cols.join(", "))
-                        );
+                    for sql in engine.replace_primary_key_sql(table, pk) {
+                        let _ = writeln!(out, "{I}db.execute_unprepared({sql:?}).await?;");
                     }
                 }
                 _ => {}
@@ -240,58 +323,66 @@ pub fn generate(from: &Schema, to: &Schema, engine: Engine, renames: &Renames) -
         }
         for c in cs {
             match c {
-                Change::AddIndex { index, .. } => out.push_str(&create_index(table, index)),
+                Change::AddIndex { index, .. } => out.push_str(&create_index(table, index, engine)),
                 Change::AddForeignKey { fk, .. } | Change::AlterForeignKey { to: fk, .. } => {
                     let _ = writeln!(
                         out,
                         "{I}manager\n{I}    .create_foreign_key({}.to_owned())\n{I}    .await?;",
-                        fk_builder(table, fk)
+                        fk_builder(table, fk, engine)
                     );
                 }
                 _ => {}
             }
         }
+        self.uses_db |= uses_db;
     }
 
-    // 4. Dropped tables, referencing tables first; 5. dropped enums.
-    let dropped: Vec<(&String, &Table)> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::DropTable { table, def } => Some((table, def)),
-            _ => None,
-        })
-        .collect();
-    for (name, _) in topo(&dropped).into_iter().rev() {
-        let _ = writeln!(
-            out,
-            "{I}manager\n{I}    .drop_table(Table::drop().table({}).to_owned())\n{I}    .await?;",
-            alias(name)
-        );
-    }
-    for c in &changes {
-        if let Change::DropEnum { name, .. } = c {
+    /// Dropped tables, referencing tables first, then dropped enums.
+    fn dropped(&mut self, changes: &[Change]) {
+        let out = &mut self.out;
+        let dropped: Vec<(&String, &Table)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropTable { table, def } => Some((table, def)),
+                _ => None,
+            })
+            .collect();
+        for (name, _) in topo(&dropped).into_iter().rev() {
             let _ = writeln!(
                 out,
-                "{I}manager\n{I}    .drop_type(sea_orm_migration::sea_query::extension::postgres::Type::drop().name({}).to_owned())\n{I}    .await?;",
+                "{I}manager\n{I}    .drop_table(Table::drop().table({}).to_owned())\n{I}    .await?;",
                 alias(name)
             );
         }
+        for c in changes {
+            if let Change::DropEnum { name, .. } = c {
+                let _ = writeln!(
+                    out,
+                    "{I}manager\n{I}    .drop_type(sea_orm_migration::sea_query::extension::postgres::Type::drop().name({}).to_owned())\n{I}    .await?;",
+                    alias(name)
+                );
+            }
+        }
     }
-    if uses_db {
-        out.insert_str(0, &format!("{I}let db = manager.get_connection();\n"));
+
+    fn finish(self) -> Body {
+        let (mut out, mut body, uses_db) = (self.out, self.body, self.uses_db);
+        if uses_db {
+            out.insert_str(0, &format!("{I}let db = manager.get_connection();\n"));
+        }
+        if body.foreign_keys_off {
+            out.insert_str(
+                0,
+                &format!("{I}// Effective when run outside a transaction (e.g. by sea-orm-cli); cargo dbm does it for you.\n{I}manager.get_connection().execute_unprepared(\"PRAGMA foreign_keys = OFF\").await?;\n"),
+            );
+            let _ = writeln!(
+                out,
+                "{I}manager.get_connection().execute_unprepared(\"PRAGMA foreign_keys = ON\").await?;"
+            );
+        }
+        body.code = out;
+        body
     }
-    if body.foreign_keys_off {
-        out.insert_str(
-            0,
-            &format!("{I}// Effective when run outside a transaction (e.g. by sea-orm-cli); cargo dbm does it for you.\n{I}manager.get_connection().execute_unprepared(\"PRAGMA foreign_keys = OFF\").await?;\n"),
-        );
-        let _ = writeln!(
-            out,
-            "{I}manager.get_connection().execute_unprepared(\"PRAGMA foreign_keys = ON\").await?;"
-        );
-    }
-    body.code = out;
-    body
 }
 
 /// SQLite can only add plain nullable (or defaulted) columns and named indexes in place.
@@ -379,12 +470,33 @@ fn action(a: &str) -> &'static str {
     }
 }
 
-fn fk_builder(table: &str, fk: &ForeignKey) -> String {
+/// A generated name within the engine's identifier limit (MySQL refuses names over 64
+/// characters, PostgreSQL cuts them at 63 and two cut names may collide): a long name keeps
+/// its start and ends in a hash of the whole.
+fn fit_name(name: &str, engine: Engine) -> String {
+    let max = engine.max_identifier();
+    if name.len() <= max {
+        return name.to_string();
+    }
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(name.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut cut = max - hash.len() - 1;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}", &name[..cut])
+}
+
+fn fk_builder(table: &str, fk: &ForeignKey, engine: Engine) -> String {
     // The constraint keeps the name it has (PostgreSQL); SQLite's catalog has none.
     let name = if fk.name.is_empty() {
-        format!("fk-{table}-{}", fk.columns.join("-"))
+        fit_name(&format!("fk-{table}-{}", fk.columns.join("-")), engine)
     } else {
-        fk.name.clone()
+        fit_name(&fk.name, engine)
     };
     let mut s = format!("ForeignKey::create().name({name:?}).from_tbl({})", alias(table));
     for c in &fk.columns {
@@ -416,24 +528,24 @@ fn create_table(create_as: &str, name: &str, def: &Table, engine: Engine) -> Str
         let _ = writeln!(s, "{I}            .primary_key(Index::create(){})", cols.join(""));
     }
     for fk in &def.foreign_keys {
-        let _ = writeln!(s, "{I}            .foreign_key({})", fk_builder(name, fk));
+        let _ = writeln!(s, "{I}            .foreign_key({})", fk_builder(name, fk, engine));
     }
     let _ = writeln!(s, "{I}            .to_owned(),\n{I}    )\n{I}    .await?;");
     s
 }
 
 /// Indexes not written inside CREATE TABLE: plain ones and multi-column unique ones.
-fn create_indexes(table: &str, def: &Table, _engine: Engine) -> String {
+fn create_indexes(table: &str, def: &Table, engine: Engine) -> String {
     def.indexes
         .values()
         .filter(|i| !(i.constraint && i.unique && i.columns.len() == 1))
-        .map(|i| create_index(table, i))
+        .map(|i| create_index(table, i, engine))
         .collect()
 }
 
-fn create_index(table: &str, i: &Index) -> String {
+fn create_index(table: &str, i: &Index, engine: Engine) -> String {
     let name = if i.name.starts_with("sqlite_autoindex") || i.constraint {
-        format!("idx-{table}-{}", i.columns.join("-"))
+        fit_name(&format!("idx-{table}-{}", i.columns.join("-")), engine)
     } else {
         i.name.clone()
     };
@@ -549,6 +661,70 @@ mod tests {
                 ("phone_no".to_string(), "phone".to_string()),
                 ("email".into(), "mail".into())
             ]
+        );
+    }
+
+    #[test]
+    fn generated_names_fit_the_engine() {
+        let long = format!(
+            "fk-{}-{}",
+            "order_line_item_adjustment", "customer_account_reference_id-billing_period_id"
+        );
+        assert!(long.len() > 64);
+        let my = fit_name(&long, Engine::MySql);
+        assert_eq!(my.len(), 64);
+        assert!(my.starts_with("fk-order_line_item_adjustment-"));
+        let pg = fit_name(&long, Engine::Postgres);
+        assert_eq!(pg.len(), 63);
+        // Two long names with the same start stay distinct.
+        assert_ne!(
+            fit_name(&format!("{long}_a"), Engine::MySql),
+            fit_name(&format!("{long}_b"), Engine::MySql)
+        );
+        assert_eq!(fit_name("fk-a-b", Engine::MySql), "fk-a-b");
+    }
+
+    #[test]
+    fn mysql_index_keys_past_innodbs_limit_are_named() {
+        use crate::db::snapshot::{Column, Index};
+        let col = |name: &str, ty: &str| Column {
+            name: name.into(),
+            sql_type: ty.into(),
+            nullable: false,
+            default: None,
+            auto_increment: false,
+            generated: false,
+            kind: Default::default(),
+            sequence: None,
+        };
+        let mut t = Table {
+            columns: vec![
+                col("id", "int(11)"),
+                col("a", "varchar(500)"),
+                col("b", "varchar(500)"),
+                col("note", "text"),
+            ],
+            ..Table::default()
+        };
+        for (name, cols) in [("idx_ab", vec!["a", "b"]), ("idx_note", vec!["note"])] {
+            let i = Index {
+                name: name.into(),
+                columns: cols.into_iter().map(String::from).collect(),
+                unique: false,
+                constraint: false,
+            };
+            t.indexes.insert(i.key(), i);
+        }
+        let mut to = Schema::default();
+        to.tables.insert("doc".into(), t);
+        let body = generate(&Schema::default(), &to, Engine::MySql, &Renames::default());
+        let w = body.warnings.join("\n");
+        assert!(w.contains("error 1071") && w.contains("4000 bytes"), "{w}");
+        assert!(w.contains("error 1170"), "{w}");
+        assert!(
+            generate(&Schema::default(), &to, Engine::Postgres, &Renames::default())
+                .warnings
+                .is_empty()
         );
     }
 

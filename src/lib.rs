@@ -20,6 +20,7 @@ pub mod backup;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod db;
 pub mod engine;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod runner;
 pub mod schema_diff;
 pub mod seed;
 pub mod shell;
+pub mod tasks;
 pub mod templates;
 pub mod workspace;
 

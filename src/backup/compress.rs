@@ -577,33 +577,6 @@ fn gzip_parallel_decompress(
 ) -> Result<u64, DecodeError> {
     let mut r = io::BufReader::with_capacity(1 << 20, &mut *file);
     let n = threads();
-    let inflate = |member: &[u8], header_len: usize| -> Result<Vec<u8>, DecodeError> {
-        let body = &member[header_len..member.len() - 8];
-        let t = &member[member.len() - 8..];
-        let crc = u32::from_le_bytes(t[0..4].try_into().unwrap());
-        let isize = u32::from_le_bytes(t[4..8].try_into().unwrap()) as usize;
-        if isize > 64 * CHUNK {
-            return Err(invalid(
-                "the file is corrupt: a gzip member claims an impossible length",
-            ));
-        }
-        let mut buf = vec![0u8; isize];
-        let mut d = libdeflater::Decompressor::new();
-        let got = d
-            .deflate_decompress(body, &mut buf)
-            .map_err(|_| invalid("the file is corrupt: the compressed data does not inflate"))?;
-        if got != isize {
-            return Err(invalid(
-                "the file is corrupt: a gzip member's length does not match its data",
-            ));
-        }
-        let mut c = libdeflater::Crc::new();
-        c.update(&buf);
-        if c.sum() != crc {
-            return Err(invalid("the file is corrupt: CRC-32 checksum mismatch"));
-        }
-        Ok(buf)
-    };
     std::thread::scope(|s| -> Result<u64, DecodeError> {
         let (job_tx, job_rx) = sync_channel::<(u64, Vec<u8>, usize)>(n * 2);
         let job_rx = Arc::new(Mutex::new(job_rx));
@@ -611,100 +584,27 @@ fn gzip_parallel_decompress(
         for _ in 0..n {
             let job_rx = Arc::clone(&job_rx);
             let done_tx = done_tx.clone();
-            let inflate = &inflate;
             s.spawn(move || {
                 loop {
                     let job = job_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((i, member, hlen))) = job else {
                         break;
                     };
-                    if done_tx.send((i, inflate(&member, hlen))).is_err() {
+                    if done_tx.send((i, inflate_member(&member, hlen))).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(done_tx);
-        let writer = s.spawn(move || -> Result<u64, DecodeError> {
-            let mut next = 0u64;
-            let mut written = 0u64;
-            let mut pending = BTreeMap::new();
-            for (i, r) in done_rx {
-                pending.insert(i, r?);
-                while let Some(data) = pending.remove(&next) {
-                    out.write_all(&data).map_err(DecodeError::Io)?;
-                    written += data.len() as u64;
-                    next += 1;
-                }
-            }
-            out.flush().map_err(DecodeError::Io)?;
-            Ok(written)
-        });
+        let writer = s.spawn(move || write_in_order(done_rx, out));
         // Read member by member on this thread.
-        let mut read = 0u64;
-        let mut i = 0u64;
-        let mut end: Option<u64> = None;
-        let read_result = (|| -> Result<(), DecodeError> {
-            loop {
-                let mut fixed = [0u8; 12];
-                let got = read_up_to(&mut r, &mut fixed).map_err(DecodeError::Io)?;
-                if got == 0 {
-                    return Ok(());
-                }
-                if end.is_some() {
-                    return Err(invalid("the file is corrupt: data follows the end marker"));
-                }
-                if got < 12 {
-                    return Err(invalid("the file is truncated (in a gzip header)"));
-                }
-                if fixed[0..2] != GZIP_MAGIC || fixed[3] != 0x04 {
-                    return Err(invalid("the file is corrupt: a gzip member was expected"));
-                }
-                let xlen = u16::from_le_bytes([fixed[10], fixed[11]]) as usize;
-                let mut extra = vec![0u8; xlen];
-                read_exact_or(&mut r, &mut extra, "in a gzip header")?;
-                let mut header = fixed.to_vec();
-                header.extend_from_slice(&extra);
-                let h = parse_gzip_header(&header)?;
-                let Some((id, payload)) = h.sub else {
-                    return Err(invalid("the file is corrupt: a gzip member lacks cargo-dbm's marker"));
-                };
-                match &id {
-                    b"DZ" if payload.len() == 4 => {
-                        let total = u32::from_le_bytes(payload[..4].try_into().unwrap()) as usize;
-                        if total < header.len() + 8 || total > 2 * CHUNK + 4096 {
-                            return Err(invalid("the file is corrupt: a gzip member has a bad length"));
-                        }
-                        let mut member = header;
-                        member.resize(total, 0);
-                        let hl = h.len;
-                        read_exact_or(&mut r, &mut member[hl..], "in the middle of the data")?;
-                        read += total as u64;
-                        progress(read);
-                        if job_tx.send((i, member, hl)).is_err() {
-                            return Ok(()); // the writer stopped: its error is reported
-                        }
-                        i += 1;
-                    }
-                    b"DM" | b"DE" => {
-                        let mut rest = [0u8; 10];
-                        read_exact_or(&mut r, &mut rest, "in a gzip member")?;
-                        if rest[..2] != [0x03, 0x00] {
-                            return Err(invalid("the file is corrupt: a marker member is not empty"));
-                        }
-                        read += (header.len() + 10) as u64;
-                        if &id == b"DE" {
-                            let total = payload
-                                .get(..8)
-                                .map(|p| u64::from_le_bytes(p.try_into().unwrap()))
-                                .ok_or_else(|| invalid("the file is corrupt: bad end marker"))?;
-                            end = Some(total);
-                        }
-                    }
-                    _ => return Err(invalid("the file is corrupt: unknown gzip member")),
-                }
-            }
-        })();
+        let mut members = Members {
+            read: 0,
+            next: 0,
+            end: None,
+        };
+        let read_result = members.send_all(&mut r, &job_tx, progress);
         drop(job_tx);
         let written = writer
             .join()
@@ -712,7 +612,7 @@ fn gzip_parallel_decompress(
         // A writer error (corrupt member, full disk) is the more precise one.
         let written = written?;
         read_result?;
-        match end {
+        match members.end {
             None => Err(invalid(
                 "the file is truncated (its end marker is missing: the backup was cut short)",
             )),
@@ -722,6 +622,157 @@ fn gzip_parallel_decompress(
             Some(_) => Ok(written),
         }
     })
+}
+
+/// Inflates one gzip member (its header is `header_len` bytes) and checks its length and
+/// CRC-32.
+fn inflate_member(member: &[u8], header_len: usize) -> Result<Vec<u8>, DecodeError> {
+    let body = &member[header_len..member.len() - 8];
+    let t = &member[member.len() - 8..];
+    let crc = u32::from_le_bytes(t[0..4].try_into().unwrap());
+    let isize = u32::from_le_bytes(t[4..8].try_into().unwrap()) as usize;
+    if isize > 64 * CHUNK {
+        return Err(invalid(
+            "the file is corrupt: a gzip member claims an impossible length",
+        ));
+    }
+    let mut buf = vec![0u8; isize];
+    let mut d = libdeflater::Decompressor::new();
+    let got = d
+        .deflate_decompress(body, &mut buf)
+        .map_err(|_| invalid("the file is corrupt: the compressed data does not inflate"))?;
+    if got != isize {
+        return Err(invalid(
+            "the file is corrupt: a gzip member's length does not match its data",
+        ));
+    }
+    let mut c = libdeflater::Crc::new();
+    c.update(&buf);
+    if c.sum() != crc {
+        return Err(invalid("the file is corrupt: CRC-32 checksum mismatch"));
+    }
+    Ok(buf)
+}
+
+/// Writes the inflated members in their order, whatever order they arrive in.
+fn write_in_order(
+    done: std::sync::mpsc::Receiver<(u64, Result<Vec<u8>, DecodeError>)>,
+    out: &mut (dyn Write + Send),
+) -> Result<u64, DecodeError> {
+    let mut next = 0u64;
+    let mut written = 0u64;
+    let mut pending = BTreeMap::new();
+    for (i, r) in done {
+        pending.insert(i, r?);
+        while let Some(data) = pending.remove(&next) {
+            out.write_all(&data).map_err(DecodeError::Io)?;
+            written += data.len() as u64;
+            next += 1;
+        }
+    }
+    out.flush().map_err(DecodeError::Io)?;
+    Ok(written)
+}
+
+/// The reading side of the parallel decompressor: members in file order, markers checked.
+struct Members {
+    /// Bytes read so far.
+    read: u64,
+    /// Index of the next data member.
+    next: u64,
+    /// The total the end marker announces, once seen.
+    end: Option<u64>,
+}
+
+impl Members {
+    /// Sends every data member to the inflaters, until the input ends.
+    fn send_all(
+        &mut self,
+        r: &mut impl Read,
+        jobs: &std::sync::mpsc::SyncSender<(u64, Vec<u8>, usize)>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), DecodeError> {
+        loop {
+            let mut fixed = [0u8; 12];
+            let got = read_up_to(r, &mut fixed).map_err(DecodeError::Io)?;
+            if got == 0 {
+                return Ok(());
+            }
+            if self.end.is_some() {
+                return Err(invalid("the file is corrupt: data follows the end marker"));
+            }
+            if got < 12 {
+                return Err(invalid("the file is truncated (in a gzip header)"));
+            }
+            if fixed[0..2] != GZIP_MAGIC || fixed[3] != 0x04 {
+                return Err(invalid("the file is corrupt: a gzip member was expected"));
+            }
+            let xlen = u16::from_le_bytes([fixed[10], fixed[11]]) as usize;
+            let mut extra = vec![0u8; xlen];
+            read_exact_or(r, &mut extra, "in a gzip header")?;
+            let mut header = fixed.to_vec();
+            header.extend_from_slice(&extra);
+            let h = parse_gzip_header(&header)?;
+            let Some((id, payload)) = h.sub else {
+                return Err(invalid("the file is corrupt: a gzip member lacks cargo-dbm's marker"));
+            };
+            match &id {
+                b"DZ" if payload.len() == 4 => {
+                    let member = self.data_member(r, header, h.len, &payload)?;
+                    progress(self.read);
+                    if jobs.send((self.next, member, h.len)).is_err() {
+                        return Ok(()); // the writer stopped: its error is reported
+                    }
+                    self.next += 1;
+                }
+                b"DM" | b"DE" => self.marker(r, header.len(), &id, &payload)?,
+                _ => return Err(invalid("the file is corrupt: unknown gzip member")),
+            }
+        }
+    }
+
+    /// The rest of a data member whose header is read.
+    fn data_member(
+        &mut self,
+        r: &mut impl Read,
+        header: Vec<u8>,
+        header_len: usize,
+        payload: &[u8],
+    ) -> Result<Vec<u8>, DecodeError> {
+        let total = u32::from_le_bytes(payload[..4].try_into().unwrap()) as usize;
+        if total < header.len() + 8 || total > 2 * CHUNK + 4096 {
+            return Err(invalid("the file is corrupt: a gzip member has a bad length"));
+        }
+        let mut member = header;
+        member.resize(total, 0);
+        read_exact_or(r, &mut member[header_len..], "in the middle of the data")?;
+        self.read += total as u64;
+        Ok(member)
+    }
+
+    /// The rest of an empty marker member (metadata `DM`, end `DE` with the total length).
+    fn marker(
+        &mut self,
+        r: &mut impl Read,
+        header_len: usize,
+        id: &[u8; 2],
+        payload: &[u8],
+    ) -> Result<(), DecodeError> {
+        let mut rest = [0u8; 10];
+        read_exact_or(r, &mut rest, "in a gzip member")?;
+        if rest[..2] != [0x03, 0x00] {
+            return Err(invalid("the file is corrupt: a marker member is not empty"));
+        }
+        self.read += (header_len + 10) as u64;
+        if id == b"DE" {
+            let total = payload
+                .get(..8)
+                .map(|p| u64::from_le_bytes(p.try_into().unwrap()))
+                .ok_or_else(|| invalid("the file is corrupt: bad end marker"))?;
+            self.end = Some(total);
+        }
+        Ok(())
+    }
 }
 
 /// Reads until `buf` is full or the input ends; returns how much was read.

@@ -343,6 +343,17 @@ impl Engine {
         self == Engine::Postgres
     }
 
+    /// The statements that replace a table's primary key with `columns` (none: dropped).
+    pub fn replace_primary_key_sql(self, table: &str, columns: &[String]) -> Vec<String> {
+        dispatch!(self, replace_primary_key_sql(table, columns))
+    }
+
+    /// The most bytes an index key may hold, and the bytes per character of the default
+    /// character set (MySQL's InnoDB: 3072 and 4 for utf8mb4), when the engine limits them.
+    pub fn index_key_limit(self) -> Option<(usize, usize)> {
+        dispatch!(self, index_key_limit())
+    }
+
     /// The longest identifier the engine accepts (MySQL: 64), for generated names.
     pub fn max_identifier(self) -> usize {
         dispatch!(self, max_identifier())

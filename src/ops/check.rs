@@ -116,7 +116,7 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
         && st.duplicates().is_empty()
         && st.partial.is_empty()
     {
-        let (migrated, wanted) = super::autogen::schemas(ctx).await?;
+        let (migrated, wanted) = crate::tasks::schemas::schemas(ctx).await?;
         for c in crate::schema_diff::diff(&migrated, &wanted) {
             out.push(Problem {
                 kind: Kind::Entities,

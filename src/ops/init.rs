@@ -126,7 +126,7 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
         report.wrote_config = true;
     }
     if report.added_member || report.wrote_config {
-        super::create::write_atomic(&manifest, &doc.to_string())?;
+        crate::tasks::new_migration::write_atomic(&manifest, &doc.to_string())?;
         ctx.reload(opts)?;
         let m = ctx.ws.migration()?.clone();
         describe(&mut report, &m)?;

@@ -139,7 +139,7 @@ async fn run(
         Some(runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?)
     };
     let saved = if direction == Direction::Up && !planned.is_empty() {
-        crate::ops::backup::backup_before_migrating(ctx, backup).await?
+        crate::tasks::backup::backup_before_migrating(ctx, backup).await?
     } else {
         None
     };
@@ -161,7 +161,7 @@ async fn run(
             direction,
             message,
             rolled_back,
-            restore: Some(crate::ops::backup::restore_note(info)),
+            restore: Some(crate::tasks::backup::restore_note(info)),
         },
         (e, _) => e,
     })?;

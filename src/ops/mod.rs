@@ -8,86 +8,9 @@ pub mod create;
 pub mod init;
 pub mod migrate;
 pub mod restore;
-pub mod scratch;
 pub mod seed;
 pub mod stamp;
 pub mod status;
 pub mod verify;
 
-use crate::config::{self, DbUrl};
-use crate::db::{Create, Db, tracking};
-use crate::error::Result;
-use crate::migrator_source::MigratorSource;
-use crate::plan::Status;
-use crate::shell::Shell;
-use crate::workspace::Workspace;
-use std::path::PathBuf;
-
-/// Options every command shares.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    pub manifest_path: Option<PathBuf>,
-    pub database_url: Option<String>,
-    pub schema: Option<String>,
-}
-
-/// The workspace, the resolved database URL and the output channel of one invocation.
-pub struct Ctx {
-    pub shell: Shell,
-    pub ws: Workspace,
-    pub url: DbUrl,
-}
-
-impl Ctx {
-    /// Finds the workspace and resolves the database URL.
-    pub fn load(shell: Shell, opts: &Options) -> Result<Ctx> {
-        let ws = Workspace::load(opts.manifest_path.as_deref())?;
-        let url = Self::resolve_url(&ws, opts)?;
-        Ok(Ctx { shell, ws, url })
-    }
-
-    fn resolve_url(ws: &Workspace, opts: &Options) -> Result<DbUrl> {
-        let mut url = config::resolve_url(opts.database_url.as_deref(), &ws.root, &ws.config, &ws.name)?;
-        if url.engine.has_schemas() {
-            url.schema = opts.schema.clone().or_else(|| ws.config.schema.clone());
-        }
-        Ok(url)
-    }
-
-    /// Reloads the workspace (after `init` changed it).
-    pub fn reload(&mut self, opts: &Options) -> Result<()> {
-        self.ws = Workspace::load(opts.manifest_path.as_deref())?;
-        self.url = Self::resolve_url(&self.ws, opts)?;
-        Ok(())
-    }
-
-    /// The tracking table: configuration, then an override in the Migrator, then the default.
-    pub fn tracking_table(&self, src: &MigratorSource) -> String {
-        self.ws
-            .config
-            .migration_table
-            .clone()
-            .or_else(|| src.table_name.clone())
-            .unwrap_or_else(|| tracking::SEAQL_TABLE.to_string())
-    }
-
-    /// Parses the Migrator and reads the database's state, without compiling anything.
-    pub async fn status(&self) -> Result<(MigratorSource, Status)> {
-        let mig = self.ws.migration()?;
-        // Reading the Migrator's source and connecting (for SQLite, the engine parses the
-        // whole schema) take a few milliseconds each on a large workspace: do both at once.
-        let lib = mig.lib.clone();
-        let (src, db) = tokio::join!(
-            tokio::task::spawn_blocking(move || MigratorSource::load(&lib)),
-            Db::open(&self.url, Create::No)
-        );
-        let src = src.map_err(|e| crate::Error::Config(format!("reading the Migrator's source failed: {e}")))??;
-        let db = db?;
-        let table = self.tracking_table(&src);
-        let status = Status::load(db.as_ref(), &src, &table).await?;
-        if let Some(db) = db {
-            db.close().await;
-        }
-        Ok((src, status))
-    }
-}
+pub use crate::context::{Ctx, Options};

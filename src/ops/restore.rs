@@ -10,12 +10,12 @@
 //!    `pg_restore --clean --if-exists --single-transaction`, fed the decompressed stream.
 
 use super::Ctx;
-use super::backup::{BackupInfo, BackupOptions};
 use crate::backup::compress::{self, Meta};
 use crate::backup::{self, refuse};
 use crate::engine::Prepared;
 use crate::error::{Error, IoContext, Result};
 use crate::shell::Counting;
+use crate::tasks::backup::{BackupInfo, BackupOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -48,7 +48,7 @@ pub struct Restored {
 /// in the backup folder, not counting restore's own safety copies.
 pub fn resolve(ctx: &Ctx, spec: &str, dir: Option<&Path>) -> Result<PathBuf> {
     if spec == "latest" {
-        let (dir, entries) = super::backup::list(ctx, dir)?;
+        let (dir, entries) = crate::tasks::backup::list(ctx, dir)?;
         let engine = ctx.url.engine;
         let db = ctx.url.database_name();
         return entries
@@ -114,7 +114,7 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
             before_restore: true,
             ..BackupOptions::default()
         };
-        match super::backup::backup(ctx, dir, &opts).await {
+        match crate::tasks::backup::backup(ctx, dir, &opts).await {
             Ok(info) => Some(info),
             // SQLite cannot read the database it is asked to replace: keep its bytes as is.
             Err(e @ (Error::Database { .. } | Error::Connect { .. })) if ctx.url.sqlite_path.is_some() => {
@@ -122,7 +122,7 @@ pub async fn apply(ctx: &Ctx, v: Verified, dir: Option<&Path>) -> Result<Restore
                     "SQLite cannot read the current database ({e}); saving the file as it is"
                 ));
                 damaged = true;
-                Some(super::backup::raw_sqlite_copy(ctx, dir)?)
+                Some(crate::tasks::backup::raw_sqlite_copy(ctx, dir)?)
             }
             Err(e) => return Err(e),
         }

@@ -7,13 +7,13 @@
 //! database; the user's data is never touched, and the scratch is removed afterwards.
 
 use super::Ctx;
-use super::scratch::Scratch;
 use crate::config::DbUrl;
 use crate::db::snapshot::Schema;
 use crate::error::{Error, Result};
 use crate::migrator_source::{MigrationFile, MigratorSource};
 use crate::runner::{self, Direction, Runner, Step};
 use crate::schema_diff::diff;
+use crate::tasks::scratch::Scratch;
 
 /// The first migration that breaks, and why.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -48,7 +48,7 @@ pub async fn verify(ctx: &Ctx, entities: bool) -> Result<Report> {
     scratch.drop().await;
     let mut report = result?;
     if report.failure.is_none() && entities && !ctx.ws.entities.is_empty() {
-        let (migrated, wanted) = super::autogen::schemas(ctx).await?;
+        let (migrated, wanted) = crate::tasks::schemas::schemas(ctx).await?;
         let changes = crate::schema_diff::diff(&migrated, &wanted);
         if !changes.is_empty() {
             report.failure = Some(Failure {

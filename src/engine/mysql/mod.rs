@@ -256,6 +256,26 @@ pub fn type_call(t: &str) -> Option<String> {
     }
 }
 
+/// One statement: MySQL has no named primary key constraint to drop.
+pub fn replace_primary_key_sql(table: &str, columns: &[String]) -> Vec<String> {
+    let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    vec![if cols.is_empty() {
+        format!("ALTER TABLE {} DROP PRIMARY KEY", quote(table))
+    } else {
+        format!(
+            "ALTER TABLE {} DROP PRIMARY KEY, ADD PRIMARY KEY ({})",
+            quote(table),
+            cols.join(", ")
+        )
+    }]
+}
+
+/// InnoDB's largest index key (DYNAMIC rows, MariaDB 10.2+ and MySQL 5.7+) and utf8mb4's
+/// bytes per character: error 1071 past it.
+pub fn index_key_limit() -> Option<(usize, usize)> {
+    Some((3072, 4))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

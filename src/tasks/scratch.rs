@@ -3,8 +3,8 @@
 //! database on the same server. The user's tables
 //! are never touched, and [`Scratch::drop`] removes the scratch.
 
-use super::Ctx;
 use crate::config::DbUrl;
+use crate::context::Ctx;
 use crate::db::{Create, Db, tracking};
 use crate::error::Result;
 

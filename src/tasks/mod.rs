@@ -1,0 +1,13 @@
+//! Work that several commands share, below `ops` (commands never call each other):
+//!
+//! - [`backup`]: taking a backup (the `backup` command, `up --backup`, restore's safety copy);
+//! - [`scratch`]: scratch databases (`verify`, `check`, `--autogenerate`);
+//! - [`schemas`]: the schema the migrations make and the one the entities want (`check`,
+//!   `verify`, `--autogenerate`);
+//! - [`new_migration`]: writing a migration file and registering it (`create`,
+//!   `--autogenerate`, `init`).
+
+pub mod backup;
+pub mod new_migration;
+pub mod schemas;
+pub mod scratch;
