@@ -76,7 +76,7 @@ pub enum Error {
     #[error("migration `{version}` failed ({direction}): {message}")]
     MigrationFailed {
         version: String,
-        direction: String,
+        direction: crate::runner::protocol::Direction,
         message: String,
         rolled_back: bool,
         /// With `up --backup`: where the database as it was is, and how to restore it.

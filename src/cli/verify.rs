@@ -43,13 +43,14 @@ pub async fn run(ctx: Ctx, args: VerifyArgs) -> Result<i32> {
             for c in &f.changes {
                 sh.line(format!("    {c}"));
             }
+            use crate::ops::verify::Stage;
             sh.note(match f.stage {
-                "down-leaves-trace" => "make its `down` undo exactly what its `up` does",
-                "up-after-down-differs" => "its `down` must restore the schema its `up` started from",
-                "entities-differ" => {
+                Stage::DownLeavesTrace => "make its `down` undo exactly what its `up` does",
+                Stage::UpAfterDownDiffers => "its `down` must restore the schema its `up` started from",
+                Stage::EntitiesDiffer => {
                     "write a migration for the entities' changes: `cargo dbm create NAME --autogenerate`"
                 }
-                _ => "fix the migration so it runs on an empty database",
+                Stage::Up | Stage::Down => "fix the migration so it runs on an empty database",
             });
         }
     }

@@ -12,10 +12,22 @@ use crate::runner::{self, Direction, Done, Step};
 use std::time::Duration;
 
 /// What a migration run did.
+/// What a run did (in JSON: `up-to-date`, `applied`, `reverted`, `baselined`, `reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    UpToDate,
+    Applied,
+    Reverted,
+    /// Stamped, then applied (`up --baseline`).
+    Baselined,
+    /// Dropped everything, then applied (`reset`).
+    Reset,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
-    /// `up-to-date`, `applied`, `reverted`, `baselined` (stamped, then applied) or `reset`.
-    pub action: &'static str,
+    pub action: Action,
     pub direction: Direction,
     pub done: Vec<Done>,
     /// Migrations stamped as applied without running (`up --baseline`).
@@ -123,7 +135,7 @@ async fn run(
     let drop_all = matches!(before, Before::DropAll);
     if planned.is_empty() && !drop_all && !matches!(before, Before::Baseline(_)) {
         return Ok(Outcome {
-            action: "up-to-date",
+            action: Action::UpToDate,
             direction,
             done: Vec::new(),
             stamped: Vec::new(),
@@ -187,11 +199,11 @@ async fn run(
         }
     }
     let action = match (&before, direction, done.is_empty()) {
-        (Before::DropAll, _, _) => "reset",
-        (Before::Baseline(_), _, _) => "baselined",
-        (_, _, true) => "up-to-date",
-        (_, Direction::Up, false) => "applied",
-        (_, Direction::Down, false) => "reverted",
+        (Before::DropAll, _, _) => Action::Reset,
+        (Before::Baseline(_), _, _) => Action::Baselined,
+        (_, _, true) => Action::UpToDate,
+        (_, Direction::Up, false) => Action::Applied,
+        (_, Direction::Down, false) => Action::Reverted,
     };
     Ok(Outcome {
         action,

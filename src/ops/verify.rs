@@ -15,14 +15,30 @@ use crate::runner::{self, Direction, Runner, Step};
 use crate::schema_diff::diff;
 use crate::tasks::scratch::Scratch;
 
+/// Where `verify` found the problem (in JSON: `up`, `down`, `down-leaves-trace`,
+/// `up-after-down-differs`, `entities-differ`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Its `up` failed to run.
+    Up,
+    /// Its `down` failed to run.
+    Down,
+    /// Its `down` does not undo its `up`.
+    DownLeavesTrace,
+    /// `up` after `down` makes another schema.
+    UpAfterDownDiffers,
+    /// The entities differ from the final schema.
+    EntitiesDiffer,
+}
+
 /// The first migration that breaks, and why.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Failure {
     /// The migration at fault; `None` when the entities differ from the final schema (no
     /// migration caused that).
     pub version: Option<String>,
-    /// `up`, `down` (failed to run), `down-leaves-trace`, `up-after-down-differs`.
-    pub stage: &'static str,
+    pub stage: Stage,
     pub message: String,
     /// Schema differences, readable.
     pub changes: Vec<String>,
@@ -53,7 +69,7 @@ pub async fn verify(ctx: &Ctx, entities: bool) -> Result<Report> {
         if !changes.is_empty() {
             report.failure = Some(Failure {
                 version: None,
-                stage: "entities-differ",
+                stage: Stage::EntitiesDiffer,
                 message: "after every migration, the schema differs from the entities".into(),
                 changes: changes.iter().map(ToString::to_string).collect(),
             });
@@ -89,7 +105,7 @@ async fn run(ctx: &Ctx, src: &MigratorSource, table: &str, runner: &Runner, scra
     };
     for m in &src.migrations {
         let v = m.name.as_str();
-        let fail = |stage: &'static str, message: String, changes: Vec<String>| Failure {
+        let fail = |stage: Stage, message: String, changes: Vec<String>| Failure {
             version: Some(v.to_string()),
             stage,
             message,
@@ -97,19 +113,19 @@ async fn run(ctx: &Ctx, src: &MigratorSource, table: &str, runner: &Runner, scra
         };
         let before = Schema::read(&db, table).await?;
         if let Err(e) = step(runner, scratch, ctx, Direction::Up, m).await {
-            report.failure = Some(fail("up", failure_message(e)?, Vec::new()));
+            report.failure = Some(fail(Stage::Up, failure_message(e)?, Vec::new()));
             break;
         }
         let after_up = Schema::read(&db, table).await?;
         if let Err(e) = step(runner, scratch, ctx, Direction::Down, m).await {
-            report.failure = Some(fail("down", failure_message(e)?, Vec::new()));
+            report.failure = Some(fail(Stage::Down, failure_message(e)?, Vec::new()));
             break;
         }
         let after_down = Schema::read(&db, table).await?;
         let trace = diff(&before, &after_down);
         if !trace.is_empty() {
             report.failure = Some(fail(
-                "down-leaves-trace",
+                Stage::DownLeavesTrace,
                 "its `down` does not undo its `up`".into(),
                 trace.iter().map(ToString::to_string).collect(),
             ));
@@ -117,7 +133,7 @@ async fn run(ctx: &Ctx, src: &MigratorSource, table: &str, runner: &Runner, scra
         }
         if let Err(e) = step(runner, scratch, ctx, Direction::Up, m).await {
             report.failure = Some(fail(
-                "up",
+                Stage::Up,
                 format!("after its down, up failed: {}", failure_message(e)?),
                 Vec::new(),
             ));
@@ -127,7 +143,7 @@ async fn run(ctx: &Ctx, src: &MigratorSource, table: &str, runner: &Runner, scra
         let changed = diff(&after_up, &again);
         if !changed.is_empty() {
             report.failure = Some(fail(
-                "up-after-down-differs",
+                Stage::UpAfterDownDiffers,
                 "applying it again after its `down` gives another schema".into(),
                 changed.iter().map(ToString::to_string).collect(),
             ));

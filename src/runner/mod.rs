@@ -189,7 +189,7 @@ impl Runner {
                 } => {
                     failure = Some(Error::MigrationFailed {
                         version,
-                        direction: direction.as_str().to_string(),
+                        direction,
                         message: crate::config::redact_text(&with_completed(
                             with_violations(message, &violations),
                             &completed,
