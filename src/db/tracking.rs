@@ -3,6 +3,7 @@
 //! `dbm_history` beside it: every up and down with checksum, time, duration and who ran it.
 
 use super::Db;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
@@ -177,14 +178,14 @@ fn form() -> Form {
 
 /// The `CREATE TABLE` of the tracking table as sea-orm-migration `form` writes it on
 /// `backend` (see [`Form`]).
-pub fn create_tracking_table(table: &str, form: Form, backend: DbBackend) -> String {
+pub fn create_tracking_table(table: &str, form: Form, engine: Engine) -> String {
     use sea_orm::sea_query::{Alias, ColumnDef, Table};
     let mut applied_at = ColumnDef::new(Alias::new("applied_at"));
-    if form == Form::V1_1 && backend == DbBackend::Sqlite {
-        applied_at.custom(Alias::new("bigint"));
-    } else {
-        applied_at.big_integer();
-    }
+    match engine.big_integer_spelling_v1() {
+        Some(spelling) if form == Form::V1_1 => applied_at.custom(Alias::new(spelling)),
+        _ => applied_at.big_integer(),
+    };
+    let backend = engine.backend();
     let stmt = Table::create()
         .table(Alias::new(table))
         .if_not_exists()
@@ -233,7 +234,7 @@ pub async fn install(db: &Db, table: &str) -> Result<()> {
     create_schema(db).await?;
     db.exec(
         &format!("creating `{table}`"),
-        &create_tracking_table(table, form(), db.backend()),
+        &create_tracking_table(table, form(), db.url.engine),
     )
     .await?;
     db.exec("creating `dbm_history`", &create_history_table(db.backend()))
@@ -414,20 +415,20 @@ mod tests {
             .col(ColumnDef::new(Alias::new("applied_at")).big_integer().not_null())
             .to_owned();
         stmt.if_not_exists();
-        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+        for engine in [Engine::Sqlite, Engine::Postgres, Engine::MySql] {
             assert_eq!(
-                create_tracking_table("seaql_migrations", Form::V2_0, backend),
-                backend.build(&stmt).to_string(),
-                "{backend:?}"
+                create_tracking_table("seaql_migrations", Form::V2_0, engine),
+                engine.backend().build(&stmt).to_string(),
+                "{engine:?}"
             );
         }
         assert_eq!(
-            create_tracking_table("seaql_migrations", Form::V1_1, DbBackend::Sqlite),
+            create_tracking_table("seaql_migrations", Form::V1_1, Engine::Sqlite),
             "CREATE TABLE IF NOT EXISTS \"seaql_migrations\" ( \"version\" varchar NOT NULL PRIMARY KEY, \"applied_at\" bigint NOT NULL )"
         );
         assert_eq!(
-            create_tracking_table("seaql_migrations", Form::V1_1, DbBackend::Postgres),
-            create_tracking_table("seaql_migrations", Form::V2_0, DbBackend::Postgres)
+            create_tracking_table("seaql_migrations", Form::V1_1, Engine::Postgres),
+            create_tracking_table("seaql_migrations", Form::V2_0, Engine::Postgres)
         );
     }
 }

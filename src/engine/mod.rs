@@ -354,6 +354,13 @@ impl Engine {
         dispatch!(self, index_key_limit())
     }
 
+    /// How sea-query 0.32 (sea-orm 1.1) spells `big_integer()` where it differs from
+    /// sea-query 1.x: SQLite's `bigint` (1.x writes `integer`). For the tracking table,
+    /// which cargo dbm creates exactly as the workspace's sea-orm-migration does.
+    pub fn big_integer_spelling_v1(self) -> Option<&'static str> {
+        (self == Engine::Sqlite).then_some("bigint")
+    }
+
     /// The longest identifier the engine accepts (MySQL: 64), for generated names.
     pub fn max_identifier(self) -> usize {
         dispatch!(self, max_identifier())
