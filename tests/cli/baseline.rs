@@ -1,11 +1,11 @@
 //! `stamp`, the intelligent `up` on an untracked database, `reset`, and `check` (issues #3, #4, #5).
 
-use crate::dual;
+use crate::tri;
 use crate::support::Env;
 
 const ACCOUNT: &str = "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
 
-dual!(an_untracked_database_is_refused_then_baselined, |env| {
+tri!(an_untracked_database_is_refused_then_baselined, |env| {
     let a = env.fx.migration("create accounts", ACCOUNT, "DROP TABLE account");
     let b = env.fx.migration(
         "add phone",
@@ -28,13 +28,18 @@ dual!(an_untracked_database_is_refused_then_baselined, |env| {
     assert_eq!(env.tracked(), [a.clone(), b.clone()]);
     assert_eq!(env.columns("account"), ["id", "name", "phone"]);
     assert_eq!(env.query("SELECT name FROM account"), [["ada"]]);
-    let dirs = env.query("SELECT version, direction FROM dbm_history ORDER BY id");
+    let mut dirs = env.query("SELECT version, direction FROM dbm_history ORDER BY id");
+    if env.is_mariadb() {
+        // MySQL commits DDL as it goes: the step's start is recorded before it runs.
+        assert_eq!(dirs[1], [b.clone(), "started-up".to_string()]);
+        dirs.remove(1);
+    }
     assert_eq!(dirs, [[a.clone(), "stamp".into()], [b.clone(), "up".into()]]);
     // A baseline on a database with history is refused.
     env.dbm(&["up", "--baseline", "head"]).expect_code(5);
 });
 
-dual!(stamp_moves_only_the_tracking_table, |env| {
+tri!(stamp_moves_only_the_tracking_table, |env| {
     let a = env.fx.migration("create accounts", ACCOUNT, "DROP TABLE account");
     let b = env
         .fx
@@ -59,7 +64,7 @@ dual!(stamp_moves_only_the_tracking_table, |env| {
     env.dbm(&["status"]).ok();
 });
 
-dual!(reset_drops_everything_and_reapplies, |env| {
+tri!(reset_drops_everything_and_reapplies, |env| {
     let a = env.fx.migration("create accounts", ACCOUNT, "DROP TABLE account");
     let b = env.fx.migration(
         "add phone",
@@ -106,7 +111,7 @@ fn reset_leaves_extension_objects_alone_on_postgres() {
     );
 }
 
-dual!(check_catches_pending_modified_missing_and_duplicate, |env| {
+tri!(check_catches_pending_modified_missing_and_duplicate, |env| {
     let a = env.fx.migration("create accounts", ACCOUNT, "DROP TABLE account");
     let b = env
         .fx
@@ -149,7 +154,7 @@ dual!(check_catches_pending_modified_missing_and_duplicate, |env| {
     std::fs::write(&lib_path, lib).unwrap();
 });
 
-dual!(reset_seeds_the_default_profile, |env| {
+tri!(reset_seeds_the_default_profile, |env| {
     env.fx.migration("create accounts", ACCOUNT, "DROP TABLE account");
     env.dbm(&["up"]).ok();
     env.fx.write("seeds/default/account.csv", "id,name\n1,ada\n2,grace\n");

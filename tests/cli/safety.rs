@@ -1,11 +1,11 @@
-//! Migrations that are safe under failure and concurrency, on both engines (issue #3).
+//! Migrations that are safe under failure and concurrency, on every engine (issue #3).
 
 use crate::support::{Env, Output, sql_migration_full, sql_migration_with};
 use crate::{dual, tri};
 
 const SLOW: &str = "        std::thread::sleep(std::time::Duration::from_millis(300));\n";
 
-dual!(concurrent_ups_apply_each_migration_exactly_once, |env| {
+tri!(concurrent_ups_apply_each_migration_exactly_once, |env| {
     let mut versions = Vec::new();
     for (i, t) in ["a", "b", "c", "d", "e"].iter().enumerate() {
         let after = if i % 2 == 1 { SLOW } else { "" };
@@ -49,6 +49,8 @@ dual!(concurrent_ups_apply_each_migration_exactly_once, |env| {
     );
 });
 
+// Not on MySQL: its DDL commits as it goes, so a killed migration leaves what it did (the
+// MariaDB counterpart, `a_killed_migration_on_mariadb_is_reported_as_partially_applied`, follows).
 dual!(kill_9_in_the_middle_of_a_migration_leaves_it_unapplied, |env| {
     let a = env
         .fx
@@ -89,6 +91,56 @@ dual!(kill_9_in_the_middle_of_a_migration_leaves_it_unapplied, |env| {
     assert_eq!(env.tracked(), [a, b]);
     assert_eq!(env.query("SELECT count(*) FROM b"), [["1"]]);
 });
+
+/// `kill -9` during a migration on MariaDB: what it did is committed (DDL is), so it is never
+/// reported as unapplied nor as applied, but as partially applied until it is settled.
+#[test]
+fn a_killed_migration_on_mariadb_is_reported_as_partially_applied() {
+    let env = Env::mariadb();
+    let a = env
+        .fx
+        .migration("create a", "CREATE TABLE a (id INTEGER PRIMARY KEY)", "DROP TABLE a");
+    let marker = env.fx.path("slow-started");
+    let after = format!(
+        "        let marker = std::path::Path::new({marker:?});\n        if !marker.exists() {{\n            std::fs::write(marker, b\"x\").unwrap();\n            std::thread::sleep(std::time::Duration::from_secs(60));\n        }}\n"
+    );
+    let b = env.fx.migration_source(
+        "slow",
+        &sql_migration_full(
+            "CREATE TABLE b (id INTEGER PRIMARY KEY); INSERT INTO b VALUES (1)",
+            &after,
+            "DROP TABLE b",
+            "",
+        ),
+    );
+    let mut child = env.spawn(&["up"]);
+    let start = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(start.elapsed().as_secs() < 600, "the slow migration never started");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("cargo dbm up ended early: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    // `a` applied; `b` left its table, untracked, and the database says so.
+    assert_eq!(env.tracked(), [a.clone()]);
+    assert!(env.tables().contains(&"b".to_string()), "{:?}", env.tables());
+    env.dbm(&["status"])
+        .expect_code(19)
+        .contains("partially migrated")
+        .contains(&b);
+    env.dbm(&["up"]).expect_code(19).contains(&b);
+    // Repaired by hand (undone) and settled, the next run completes.
+    env.exec("DROP TABLE b");
+    env.dbm(&["stamp", &a]).ok().contains("Settled");
+    env.dbm(&["up"]).ok();
+    assert_eq!(env.tracked(), [a, b]);
+    assert_eq!(env.query("SELECT CAST(COUNT(*) AS CHAR) FROM b"), [["1"]]);
+}
 
 tri!(a_migration_outside_a_transaction_says_what_it_left, |env| {
     let v = env.fx.migration_source(

@@ -1,17 +1,23 @@
 //! `cargo dbm verify`: up, down, up again on a scratch database, comparing schemas (#5).
 
-use crate::dual;
+use crate::tri;
 
-dual!(verify_passes_good_migrations_and_names_the_first_bad_one, |env| {
+tri!(verify_passes_good_migrations_and_names_the_first_bad_one, |env| {
     let a = env.fx.migration(
         "create accounts",
         "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
         "DROP TABLE account",
     );
+    // MySQL names the table of an index it drops, and keeps an index its foreign key needs.
+    let post_down = if env.is_mariadb() {
+        "DROP TABLE post"
+    } else {
+        "DROP INDEX idx_post_account; DROP TABLE post"
+    };
     let b = env.fx.migration(
         "posts",
         "CREATE TABLE post (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES account (id) ON DELETE CASCADE); CREATE INDEX idx_post_account ON post (account_id)",
-        "DROP INDEX idx_post_account; DROP TABLE post",
+        post_down,
     );
     let out = env.dbm(&["verify", "--no-entities"]);
     out.ok()
@@ -20,11 +26,21 @@ dual!(verify_passes_good_migrations_and_names_the_first_bad_one, |env| {
         .contains("2 migration(s) verified");
 
     // A down that forgets the column its up added.
-    let c = env.fx.migration(
-        "add phone",
-        "ALTER TABLE account ADD COLUMN phone TEXT; CREATE INDEX idx_phone ON account (phone)",
-        "DROP INDEX idx_phone",
-    );
+    // MySQL indexes a TEXT column only by a prefix: a VARCHAR there.
+    let (phone_up, phone_down, phone_type) = if env.is_mariadb() {
+        (
+            "ALTER TABLE account ADD COLUMN phone VARCHAR(20); CREATE INDEX idx_phone ON account (phone)",
+            "DROP INDEX idx_phone ON account",
+            "varchar(20)",
+        )
+    } else {
+        (
+            "ALTER TABLE account ADD COLUMN phone TEXT; CREATE INDEX idx_phone ON account (phone)",
+            "DROP INDEX idx_phone",
+            "text",
+        )
+    };
+    let c = env.fx.migration("add phone", phone_up, phone_down);
     let out = env.dbm(&["verify", "--no-entities", "--format", "json"]);
     out.expect_code(14);
     let v = out.json();
@@ -32,7 +48,7 @@ dual!(verify_passes_good_migrations_and_names_the_first_bad_one, |env| {
     assert_eq!(v["failure"]["stage"], "down-leaves-trace");
     assert_eq!(
         v["failure"]["changes"][0].as_str().unwrap(),
-        "column `account.phone` added (text, null)"
+        format!("column `account.phone` added ({phone_type}, null)")
     );
     assert_eq!(v["verified"].as_array().unwrap().len(), 2);
     env.dbm(&["verify", "--no-entities"])
@@ -62,5 +78,11 @@ dual!(verify_passes_good_migrations_and_names_the_first_bad_one, |env| {
             ),
             "0"
         );
+    }
+    if env.is_mariadb() {
+        let left = env.query(
+            "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata WHERE schema_name LIKE 'dbm\\_%'",
+        );
+        assert!(left.is_empty(), "{left:?}");
     }
 });
