@@ -83,7 +83,10 @@ pub const TABLE: &[(i32, &str)] = &[
         BAD_BACKUP,
         "backup file failed verification (corrupt, truncated, foreign)",
     ),
-    (TOOL, "pg_dump/pg_restore missing or older than the server"),
+    (
+        TOOL,
+        "backup tools (pg_dump/pg_restore, mariadb-dump/mariadb) missing or older than the server",
+    ),
     (
         SEED,
         "seed data rejected (bad file, value, table, column or constraint); nothing inserted",

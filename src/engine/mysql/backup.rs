@@ -54,8 +54,8 @@ impl Tools {
                 .find(|p| p.is_file())
         };
         let missing = |what: &str| {
-            Error::Refused {
-            reason: format!("{what} was not found"),
+            Error::Tool {
+            message: format!("{what} was not found on PATH"),
             hint: "install the MySQL/MariaDB client tools (Debian: `apt install mariadb-client`), or set MYSQL_DUMP and MYSQL_CLIENT to their paths".into(),
         }
         };
