@@ -6,6 +6,12 @@
 //!   status` / `up` (what `sea-orm-cli migrate status` runs) in the same workspace;
 //! - applying the 1,000 migrations to an empty database: `cargo dbm up` against the migration
 //!   crate's own binary (`target/debug/migration up`), both already built.
+//!
+//! `--engine mariadb` runs the same three comparisons on a throwaway MariaDB server
+//! (`mariadb.rs`), in a workspace of its own (`target/bench/ws{N}-mariadb`) whose migration
+//! crate also enables sea-orm-migration's `sqlx-mysql` feature, as a MariaDB user's does;
+//! `--engine all` runs both. `--no-docs`: print the table without writing
+//! `docs/benchmarks.md`.
 
 #[path = "../../tests/cli/support/migration_file.rs"]
 mod migration_file;
@@ -18,8 +24,83 @@ use std::time::{Duration, Instant};
 
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        None | Some("migrations") => migrations(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000)),
-        Some(other) => bail!("unknown benchmark `{other}`; try `cargo xtask bench migrations [N]`"),
+        None | Some("migrations") => {
+            let rest = args.get(1..).unwrap_or(&[]);
+            let mut n = 1000;
+            let mut engines = vec![Engine::Sqlite];
+            let mut docs = true;
+            let mut it = rest.iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--engine" => {
+                        engines = match it.next().map(String::as_str) {
+                            Some("sqlite") => vec![Engine::Sqlite],
+                            Some("mariadb" | "mysql") => vec![Engine::MariaDb],
+                            Some("all") => vec![Engine::Sqlite, Engine::MariaDb],
+                            other => bail!("--engine sqlite|mariadb|all, not {other:?}"),
+                        }
+                    }
+                    "--no-docs" => docs = false,
+                    num => {
+                        n = num
+                            .replace('_', "")
+                            .parse()
+                            .with_context(|| format!("bad argument {num}"))?
+                    }
+                }
+            }
+            for engine in engines {
+                migrations(n, engine, docs)?;
+            }
+            Ok(())
+        }
+        Some(other) => bail!(
+            "unknown benchmark `{other}`; try `cargo xtask bench migrations [N] [--engine sqlite|mariadb|all] [--no-docs]`"
+        ),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Engine {
+    Sqlite,
+    MariaDb,
+}
+
+/// Where the benchmark's databases live: SQLite files, or databases of a throwaway server.
+enum Dbs {
+    Sqlite { dir: PathBuf, main: PathBuf },
+    MariaDb(crate::mariadb::MariaDb),
+}
+
+impl Dbs {
+    /// The URL of database `name` (`main`: the one `status` reads).
+    fn url(&self, name: &str) -> String {
+        match self {
+            Dbs::Sqlite { main, .. } if name == "main" => sqlite_url(main),
+            Dbs::Sqlite { dir, .. } => sqlite_url(&dir.join(format!("{name}.db"))),
+            Dbs::MariaDb(server) => server.url(name),
+        }
+    }
+
+    /// The URL the migration crate's own binary is given: it does not create a SQLite file.
+    fn own_url(&self, name: &str) -> String {
+        match self {
+            Dbs::Sqlite { .. } => format!("{}?mode=rwc", self.url(name)),
+            Dbs::MariaDb(_) => self.url(name),
+        }
+    }
+
+    /// Makes database `name` empty.
+    fn fresh(&self, name: &str) -> Result<()> {
+        match self {
+            Dbs::Sqlite { main, .. } if name == "main" => fresh(main),
+            Dbs::Sqlite { dir, .. } => fresh(&dir.join(format!("{name}.db"))),
+            Dbs::MariaDb(server) => {
+                server.sql("", &format!("DROP DATABASE IF EXISTS `{name}`"))?;
+                server.create_database(name)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -52,14 +133,28 @@ fn time(n: usize, mut make: impl FnMut() -> Command, ok_codes: &[i32]) -> Result
     Ok(median(times))
 }
 
-fn migrations(n: usize) -> Result<()> {
+fn migrations(n: usize, engine: Engine, docs: bool) -> Result<()> {
     let repo = repo();
-    sh(cargo()
-        .current_dir(&repo)
-        .args(["build", "--release", "--locked", "-p", "cargo-dbm"]))?;
-    let dbm = repo.join("target/release/cargo-dbm");
+    let dbm = crate::release_dbm()?;
     let bench = repo.join("target/bench");
-    let ws = bench.join(format!("ws{n}"));
+    std::fs::create_dir_all(&bench)?;
+    let (ws, dbs) = match engine {
+        Engine::Sqlite => {
+            let ws = bench.join(format!("ws{n}"));
+            let main = ws.join("data/bench.db");
+            (
+                ws,
+                Dbs::Sqlite {
+                    dir: bench.clone(),
+                    main,
+                },
+            )
+        }
+        Engine::MariaDb => (
+            bench.join(format!("ws{n}-mariadb")),
+            Dbs::MariaDb(crate::mariadb::MariaDb::start(&bench)?),
+        ),
+    };
     // Shared with the integration tests: sea-orm is compiled once per machine.
     let target = repo.join("target/tmp/fixtures-target");
     // Kept between runs: compiling a 1,000-migration crate takes minutes on 2 cores.
@@ -68,19 +163,34 @@ fn migrations(n: usize) -> Result<()> {
         copy_dir(&repo.join("example"), &ws)?;
     }
 
-    let run_dbm = |args: &[&str], db: &Path| -> Command {
+    let run_dbm = |args: &[&str], db: &str| -> Command {
         let mut c = Command::new(&dbm);
         c.arg("dbm")
             .args(args)
             .current_dir(&ws)
             .env("CARGO_TARGET_DIR", &target)
-            .env("DATABASE_URL", sqlite_url(db));
+            .env("DATABASE_URL", dbs.url(db));
         c
     };
-    let db_main = ws.join("data/bench.db");
     if fresh_ws {
-        sh(&mut run_dbm(&["init"], &db_main))?;
+        if engine == Engine::MariaDb {
+            dbs.fresh("main")?;
+        }
+        sh(&mut run_dbm(&["init"], "main"))?;
         write_migrations(&ws, n)?;
+    }
+    if engine == Engine::MariaDb {
+        // `cargo dbm init` writes the drivers of SQLite and PostgreSQL; a MariaDB user adds
+        // MySQL's so that `cargo run -p migration` can connect.
+        let manifest = ws.join("migration/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest)?;
+        if !text.contains("\"sqlx-mysql\"") {
+            let patched = text.replacen("\"sqlx-postgres\"", "\"sqlx-postgres\", \"sqlx-mysql\"", 1);
+            if patched == text {
+                bail!("no sqlx-postgres feature to extend in {}", manifest.display());
+            }
+            std::fs::write(&manifest, patched)?;
+        }
     }
 
     // The migration crate's own binary, as `cargo run -p migration` builds it.
@@ -90,64 +200,101 @@ fn migrations(n: usize) -> Result<()> {
         .args(["build", "-p", "migration"]))?;
     let own_bin = target.join("debug/migration");
     // And cargo dbm's runner, built once on a scratch database.
-    let scratch = bench.join("scratch.db");
-    fresh(&scratch);
-    sh(&mut run_dbm(&["up"], &scratch))?;
+    dbs.fresh("scratch")?;
+    sh(&mut run_dbm(&["up"], "scratch"))?;
 
     // 1. Applying N migrations to an empty database (3 runs each, median).
     let apply_runs = 3;
     let mut own = Vec::new();
     let mut ours = Vec::new();
     for _ in 0..apply_runs {
-        let db = bench.join("apply-own.db");
-        fresh(&db);
+        dbs.fresh("apply_own")?;
+        eprintln!("$ {} up", own_bin.display());
         let start = Instant::now();
-        let st = Command::new(&own_bin)
+        let out = Command::new(&own_bin)
             .arg("up")
             .current_dir(&ws)
-            .env("DATABASE_URL", format!("{}?mode=rwc", sqlite_url(&db)))
+            .env("DATABASE_URL", dbs.own_url("apply_own"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
+            .stderr(Stdio::piped())
+            .output()?;
         own.push(start.elapsed());
-        if !st.success() {
-            bail!("the migration crate's binary failed to apply");
+        if !out.status.success() {
+            bail!(
+                "the migration crate's binary failed to apply: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        let db = bench.join("apply-dbm.db");
-        fresh(&db);
+        eprintln!("   {}", ms(*own.last().unwrap()));
+        dbs.fresh("apply_dbm")?;
+        eprintln!("$ cargo dbm up");
         let start = Instant::now();
-        let st = run_dbm(&["up"], &db)
+        let out = run_dbm(&["up"], "apply_dbm")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
+            .stderr(Stdio::piped())
+            .output()?;
         ours.push(start.elapsed());
-        if !st.success() {
-            bail!("cargo dbm up failed to apply");
+        if !out.status.success() {
+            bail!("cargo dbm up failed to apply: {}", String::from_utf8_lossy(&out.stderr));
         }
+        eprintln!("   {}", ms(*ours.last().unwrap()));
     }
     let (own_apply, dbm_apply) = (median(own), median(ours));
 
     // 2. status and an up-to-date up, on the fully migrated database.
-    fresh(&db_main);
-    sh(&mut run_dbm(&["up"], &db_main))?;
+    dbs.fresh("main")?;
+    sh(&mut run_dbm(&["up"], "main"))?;
     let reps = 10;
     let cargo_run = |cmd: &str| {
         let mut c = cargo();
         c.current_dir(&ws)
             .env("CARGO_TARGET_DIR", &target)
-            .env("DATABASE_URL", sqlite_url(&db_main))
+            .env("DATABASE_URL", dbs.url("main"))
             .args(["run", "-q", "-p", "migration", "--", cmd]);
         c
     };
     let sea_status = time(reps, || cargo_run("status"), &[0])?;
-    let dbm_status = time(reps, || run_dbm(&["status"], &db_main), &[0])?;
+    let dbm_status = time(reps, || run_dbm(&["status"], "main"), &[0])?;
     let sea_up = time(reps, || cargo_run("up"), &[0])?;
-    let dbm_up = time(reps, || run_dbm(&["up"], &db_main), &[0])?;
+    let dbm_up = time(reps, || run_dbm(&["up"], "main"), &[0])?;
 
     let load = std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".into());
+    if let Dbs::MariaDb(server) = &dbs {
+        let report = format!(
+            "## Migrations on MariaDB ({n} migrations)\n\n\
+             Measured by `cargo xtask bench migrations {n} --engine mariadb` on this 2-core machine\n\
+             (load average {load} when the run began), on a throwaway MariaDB {} server (`xtask/src/mariadb.rs`:\n\
+             no binary log, `innodb_flush_log_at_trx_commit=0`); release `cargo-dbm`, the migration\n\
+             crate built in debug as `cargo run` builds it, with sea-orm-migration's `sqlx-mysql`\n\
+             feature; medians of {reps} runs (status/up-to-date) and {apply_runs} runs (apply).\n\n\
+             | what | sea-orm-migration | cargo dbm | ratio |\n|---|---:|---:|---:|\n\
+             | `status` (`cargo run -p migration -- status`) | {} | {} | **{:.1}x faster** |\n\
+             | up-to-date `up` (`cargo run -p migration -- up`) | {} | {} | **{:.1}x faster** |\n\
+             | apply {n} to an empty database (crate's own binary vs `cargo dbm up`) | {} | {} | **{:.2}x the time** |\n\n\
+             - MySQL and MariaDB commit every DDL statement implicitly: neither side can make a\n\
+             \x20 migration and its tracking row one transaction, so applying costs one CREATE TABLE\n\
+             \x20 (a new `.ibd` file) and one tracking-row commit per migration on both sides.\n",
+            server.version(),
+            ms(sea_status),
+            ms(dbm_status),
+            sea_status.as_secs_f64() / dbm_status.as_secs_f64(),
+            ms(sea_up),
+            ms(dbm_up),
+            sea_up.as_secs_f64() / dbm_up.as_secs_f64(),
+            ms(own_apply),
+            ms(dbm_apply),
+            dbm_apply.as_secs_f64() / own_apply.as_secs_f64(),
+        );
+        println!("{report}");
+        if docs {
+            write_section(&repo.join("docs/benchmarks.md"), "## Migrations on MariaDB", &report)?;
+            eprintln!("written to docs/benchmarks.md");
+        }
+        return Ok(());
+    }
     let report = format!(
         "## Migrations ({n} migrations, SQLite)\n\n\
          Measured by `cargo xtask bench migrations {n}` on this 2-core machine (load average {load}\n\
@@ -177,8 +324,11 @@ fn migrations(n: usize) -> Result<()> {
         dbm_apply.as_secs_f64() / own_apply.as_secs_f64(),
     );
     println!("{report}");
-    write_section(&repo.join("docs/benchmarks.md"), "## Migrations", &report)?;
-    eprintln!("written to docs/benchmarks.md");
+    if docs {
+        // `## Migrations (`: not the `## Migrations on MariaDB` section.
+        write_section(&repo.join("docs/benchmarks.md"), "## Migrations (", &report)?;
+        eprintln!("written to docs/benchmarks.md");
+    }
     Ok(())
 }
 
@@ -187,6 +337,9 @@ fn sqlite_url(p: &Path) -> String {
 }
 
 fn fresh(db: &Path) {
+    if let Some(dir) = db.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     for suffix in ["", "-wal", "-shm", ".dbm-lock"] {
         let mut p = db.as_os_str().to_owned();
         p.push(suffix);

@@ -8,6 +8,15 @@
 //!   `generate_series`): `pg_dump -Fc` (default compression) against `cargo dbm backup`;
 //!   `pg_restore --clean --if-exists --single-transaction` against `cargo dbm restore`.
 //!
+//! - MariaDB (a throwaway server, see `mariadb.rs`, filled with the same rows from the
+//!   `seq_1_to_N` sequence table): `mariadb-dump --single-transaction app | gzip` against
+//!   `cargo dbm backup` (the same `mariadb-dump`, compressed on every core by cargo dbm);
+//!   `gunzip -c FILE | mariadb app` against `cargo dbm restore --yes FILE` (load into a
+//!   staging database, one atomic `RENAME TABLE`).
+//!
+//! `--engine sqlite,postgres,mariadb` (default: all three) picks the engines; `--skip-pg`
+//! is `--engine sqlite,mariadb`.
+//!
 //! `cargo dbm restore` does more than its counterpart: it verifies the whole file first
 //! (SQLite: `PRAGMA integrity_check`) and takes a safety backup of the current database.
 
@@ -34,26 +43,41 @@ struct Row {
 
 pub fn run(args: &[String]) -> Result<()> {
     let mut mb: u64 = 520;
-    let mut pg = true;
+    let mut engines = vec!["sqlite".to_string(), "postgres".into(), "mariadb".into()];
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--mb" => mb = it.next().context("--mb N")?.parse()?,
-            "--skip-pg" => pg = false,
+            "--skip-pg" => engines.retain(|e| e != "postgres"),
+            "--engine" => {
+                engines = it
+                    .next()
+                    .context("--engine sqlite,postgres,mariadb")?
+                    .split(',')
+                    .map(|e| match e {
+                        "pg" | "postgresql" => "postgres".to_string(),
+                        "mysql" => "mariadb".to_string(),
+                        e => e.to_string(),
+                    })
+                    .collect();
+                if let Some(bad) = engines
+                    .iter()
+                    .find(|e| !["sqlite", "postgres", "mariadb"].contains(&e.as_str()))
+                {
+                    bail!("unknown engine {bad} (sqlite, postgres, mariadb)");
+                }
+            }
             "--runs" => {
                 let n: usize = it.next().context("--runs N")?.parse()?;
                 RUNS.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
             }
-            other => bail!("unknown argument {other} (use --mb N, --runs N, --skip-pg)"),
+            other => {
+                bail!("unknown argument {other} (use --mb N, --runs N, --engine sqlite,postgres,mariadb, --skip-pg)")
+            }
         }
     }
     let repo = crate::repo();
-    crate::sh(
-        crate::cargo()
-            .current_dir(&repo)
-            .args(["build", "--release", "--bin", "cargo-dbm"]),
-    )?;
-    let bin = repo.join("target/release/cargo-dbm");
+    let bin = crate::release_dbm()?;
     let root = repo.join("target/bench-backup");
     std::fs::create_dir_all(&root)?;
     let ws = root.join("ws");
@@ -74,9 +98,15 @@ pub fn run(args: &[String]) -> Result<()> {
             .join(" "),
         runs()
     );
-    sqlite(&bin, &root, &ws, mb)?;
-    if pg {
+    let on = |e: &str| engines.iter().any(|x| x == e);
+    if on("sqlite") {
+        sqlite(&bin, &root, &ws, mb)?;
+    }
+    if on("postgres") {
         postgres(&bin, &root, &ws, mb)?;
+    }
+    if on("mariadb") {
+        mariadb(&bin, &root, &ws, mb)?;
     }
     Ok(())
 }
@@ -507,4 +537,104 @@ CREATE INDEX event_account ON event(account_id);"
     );
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
+}
+
+// --- MariaDB ---------------------------------------------------------------------------
+
+fn mariadb(bin: &Path, root: &Path, ws: &Path, target_mb: u64) -> Result<()> {
+    let server = crate::mariadb::MariaDb::start(root)?;
+    let url = server.create_database("app")?;
+    // The same rows as the other engines, from MariaDB's sequence engine, in chunks of
+    // 500,000 (one transaction each).
+    let rows = target_mb * 1_000_000 / 200;
+    let mut fill = String::from(
+        "CREATE TABLE event(id BIGINT PRIMARY KEY, account_id INT NOT NULL, kind VARCHAR(16) NOT NULL, payload TEXT NOT NULL, created_at DATETIME NOT NULL);\n",
+    );
+    let mut from = 1;
+    while from <= rows {
+        let to = (from + 499_999).min(rows);
+        fill.push_str(&format!(
+            "INSERT INTO event SELECT seq, FLOOR(RAND()*100000),
+ ELT(1 + seq % 5, 'login', 'purchase', 'view', 'logout', 'search'),
+ CONCAT('{{\"user\":\"user', FLOOR(RAND()*100000), '@example.com\",\"session\":\"', SUBSTR(MD5(RAND()), 1, 16), '\",\"amount\":', FLOOR(RAND()*10000), ',\"note\":\"', SUBSTR('lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua', 1 + FLOOR(RAND()*40), 30 + FLOOR(RAND()*60)), '\"}}'),
+ FROM_UNIXTIME(1700000000 + seq*7)
+FROM seq_{from}_to_{to};\n"
+        ));
+        from = to + 1;
+    }
+    fill.push_str("CREATE INDEX event_account ON event(account_id);\n");
+    eprintln!("$ fill ({rows} rows from seq_1_to_{rows})");
+    let t = Instant::now();
+    server.sql("app", &fill)?;
+    eprintln!("   {:.1} s", t.elapsed().as_secs_f64());
+
+    let work = root.join("mariadbwork");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let opts = server.shell_options();
+    let pipeline = |line: String| {
+        let mut c = bash(&line);
+        server.env(&mut c);
+        c
+    };
+    let mut rows = Vec::new();
+    // The data as dumped, uncompressed, for MB/s (and how long the dump alone takes: the
+    // floor of both sides). It also reads the table once, warming the buffer pool equally.
+    let raw = work.join("raw.sql");
+    let (raw_secs, _) = timed(
+        "mariadb-dump --single-transaction app > raw.sql",
+        &mut pipeline(format!(
+            "mariadb-dump {opts} --single-transaction app > {}",
+            raw.display()
+        )),
+    )?;
+    let data = size(&raw);
+    let _ = std::fs::remove_file(&raw);
+    let gz = work.join("app.sql.gz");
+    let label = "mariadb-dump --single-transaction app | gzip";
+    let row = Row::best(&label.replace('|', "\\|"), label, || {
+        pipeline(format!(
+            "mariadb-dump {opts} --single-transaction app | gzip > {}",
+            gz.display()
+        ))
+    })?;
+    rows.push(row.file(&gz));
+    let dir = work.join("dbm");
+    dbm_backups(&mut rows, bin, ws, Some(&url), &dir)?;
+    let label = "gunzip -c app.sql.gz | mariadb app";
+    rows.push(Row::best(&label.replace('|', "\\|"), label, || {
+        pipeline(format!("gunzip -c {} | mariadb {opts} app", gz.display()))
+    })?);
+    rows.push(dbm_restore(
+        "cargo dbm restore (verify + safety backup + staging load + RENAME TABLE)",
+        bin,
+        ws,
+        Some(&url),
+        &dir,
+        ".sql.gz",
+    )?);
+    let count = server.sql("app", "SELECT COUNT(*) FROM event")?;
+    if count != rows_str(target_mb) {
+        bail!(
+            "after cargo dbm restore, app.event has {count} rows, expected {}",
+            rows_str(target_mb)
+        );
+    }
+    table(
+        &format!(
+            "MariaDB {}, {:.0} MB dump (`mariadb-dump --single-transaction` alone, to a file: {:.2} s)",
+            server.short_version(),
+            mb(data),
+            raw_secs
+        ),
+        data,
+        &rows,
+        &[(0, 1), (0, 2), (3, 4)],
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+fn rows_str(target_mb: u64) -> String {
+    (target_mb * 1_000_000 / 200).to_string()
 }

@@ -1,13 +1,16 @@
-//! `cargo xtask bench seed [--rows N] [--loop-rows N]`: seeding speed, side by side on the
-//! same CSV of N rows (default 1,000,000), on SQLite and on a throwaway PostgreSQL cluster:
+//! `cargo xtask bench seed [--rows N] [--loop-rows N] [--engine sqlite,postgres,mariadb]`:
+//! seeding speed, side by side on the same CSV of N rows (default 1,000,000), on SQLite, on
+//! a throwaway PostgreSQL cluster and on a throwaway MariaDB server (`mariadb.rs`):
 //!
 //! - `cargo dbm seed` (release build), files only;
 //! - a per-row ActiveModel insert loop in one transaction (a small generated sea-orm
 //!   program, release build), run on `--loop-rows` rows (default 100,000) and extrapolated
 //!   linearly to N, because a million single-row inserts take minutes;
-//! - `sqlite3 .import` and `psql \copy`, the engines' own bulk loaders.
+//! - `sqlite3 .import`, `psql \copy` and `LOAD DATA LOCAL INFILE` (server and `mariadb`
+//!   client both with `--local-infile=1`), the engines' own bulk loaders.
 //!
-//! Prints a table and writes it to `docs/benchmarks.md` under `## Seeding`.
+//! Prints a table and, when every engine ran, writes it to `docs/benchmarks.md` under
+//! `## Seeding` (`--no-docs`: print only).
 
 #[path = "../../tests/cli/support/pg.rs"]
 mod pg;
@@ -20,6 +23,10 @@ use std::process::Command;
 use std::time::Instant;
 
 const TABLE_SQL: &str = "CREATE TABLE item (id BIGINT PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL, price DOUBLE PRECISION NOT NULL, active BOOLEAN NOT NULL, created_at TIMESTAMP NOT NULL)";
+
+/// The same table on MariaDB: `DATETIME`, what sea-orm's `DateTime` is there (`TIMESTAMP`
+/// would convert through the session time zone and stop in 2038).
+const MARIADB_TABLE_SQL: &str = "CREATE TABLE item (id BIGINT PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL, price DOUBLE PRECISION NOT NULL, active BOOLEAN NOT NULL, created_at DATETIME NOT NULL)";
 
 struct Row {
     engine: &'static str,
@@ -44,6 +51,25 @@ fn arg(args: &[String], name: &str, default: usize) -> Result<usize> {
 pub fn run(args: &[String]) -> Result<()> {
     let n = arg(args, "--rows", 1_000_000)?;
     let n_loop = arg(args, "--loop-rows", 100_000)?.min(n);
+    let all = ["sqlite", "postgres", "mariadb"];
+    let engines: Vec<String> = match args.iter().position(|a| a == "--engine") {
+        Some(i) => args
+            .get(i + 1)
+            .context("--engine sqlite,postgres,mariadb")?
+            .split(',')
+            .map(|e| match e {
+                "pg" | "postgresql" => "postgres".to_string(),
+                "mysql" => "mariadb".to_string(),
+                e => e.to_string(),
+            })
+            .collect(),
+        None => all.iter().map(|e| e.to_string()).collect(),
+    };
+    if let Some(bad) = engines.iter().find(|e| !all.contains(&e.as_str())) {
+        bail!("unknown engine {bad} (sqlite, postgres, mariadb)");
+    }
+    let on = |e: &str| engines.iter().any(|x| x == e);
+    let docs = all.iter().all(|e| on(e)) && !args.iter().any(|a| a == "--no-docs");
     let repo = repo();
     let work = repo.join("target").join("bench-seed");
     if work.exists() {
@@ -52,10 +78,7 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&work)?;
 
     eprintln!("== building cargo-dbm (release) and the ActiveModel loop (release)");
-    sh(cargo()
-        .current_dir(&repo)
-        .args(["build", "--release", "--locked", "--bin", "cargo-dbm"]))?;
-    let dbm = repo.join("target/release/cargo-dbm");
+    let dbm = crate::release_dbm()?;
     let looper = build_loop(&repo, &work)?;
 
     // The workspace `cargo dbm` runs in: the example, with the data as its default profile.
@@ -73,7 +96,37 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let mut results = Vec::new();
 
-    // ---- SQLite
+    if on("sqlite") {
+        sqlite_rows(&mut results, &dbm, &ws, &work, &csv, &small, &looper, n, n_loop)?;
+    }
+    if on("postgres") {
+        postgres_rows(&mut results, &dbm, &ws, &csv, &small, &looper, n, n_loop)?;
+    }
+    if on("mariadb") {
+        mariadb_rows(&mut results, &dbm, &ws, &work, &csv, &small, &looper, n, n_loop)?;
+    }
+
+    let table = render(&results, n);
+    println!("{table}");
+    if docs {
+        write_docs(&repo.join("docs/benchmarks.md"), &table)?;
+        eprintln!("written to docs/benchmarks.md (## Seeding)");
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sqlite_rows(
+    results: &mut Vec<Row>,
+    dbm: &Path,
+    ws: &Path,
+    work: &Path,
+    csv: &Path,
+    small: &Path,
+    looper: &Path,
+    n: usize,
+    n_loop: usize,
+) -> Result<()> {
     let db = work.join("bench.db");
     let fresh_sqlite = || -> Result<()> {
         for ext in ["", "-wal", "-shm", "-journal"] {
@@ -85,7 +138,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let secs = best(&fresh_sqlite, || {
         let mut c = Command::new(&dbm);
         c.args(["dbm", "seed", "--quiet", "--database-url", &url])
-            .current_dir(&ws);
+            .current_dir(ws);
         c
     })?;
     check_count_sqlite(&db, n)?;
@@ -111,9 +164,9 @@ pub fn run(args: &[String]) -> Result<()> {
     });
     fresh_sqlite()?;
     let secs = time(
-        Command::new(&looper)
+        Command::new(looper)
             .env("BENCH_URL", format!("{url}?mode=rwc"))
-            .env("BENCH_CSV", &small),
+            .env("BENCH_CSV", small),
     )?;
     check_count_sqlite(&db, n_loop)?;
     results.push(Row {
@@ -123,8 +176,20 @@ pub fn run(args: &[String]) -> Result<()> {
         secs: secs * n as f64 / n_loop as f64,
         note: format!("{n_loop} rows in {secs:.2} s, extrapolated"),
     });
+    Ok(())
+}
 
-    // ---- PostgreSQL
+#[allow(clippy::too_many_arguments)]
+fn postgres_rows(
+    results: &mut Vec<Row>,
+    dbm: &Path,
+    ws: &Path,
+    csv: &Path,
+    small: &Path,
+    looper: &Path,
+    n: usize,
+    n_loop: usize,
+) -> Result<()> {
     let cluster = pg::PgCluster::start();
     let pg_url = cluster.create_database("bench");
     let fresh_pg = || -> Result<()> {
@@ -134,7 +199,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let secs = best(&fresh_pg, || {
         let mut c = Command::new(&dbm);
         c.args(["dbm", "seed", "--quiet", "--database-url", &pg_url])
-            .current_dir(&ws);
+            .current_dir(ws);
         c
     })?;
     check_count_pg(&cluster, n)?;
@@ -169,7 +234,7 @@ pub fn run(args: &[String]) -> Result<()> {
         note: "psql's client-side COPY".into(),
     });
     fresh_pg()?;
-    let secs = time(Command::new(&looper).env("BENCH_URL", &pg_url).env("BENCH_CSV", &small))?;
+    let secs = time(Command::new(looper).env("BENCH_URL", &pg_url).env("BENCH_CSV", small))?;
     check_count_pg(&cluster, n_loop)?;
     results.push(Row {
         engine: "PostgreSQL 15",
@@ -179,11 +244,84 @@ pub fn run(args: &[String]) -> Result<()> {
         note: format!("{n_loop} rows in {secs:.2} s, extrapolated"),
     });
     drop(cluster);
+    Ok(())
+}
 
-    let table = render(&results, n);
-    println!("{table}");
-    write_docs(&repo.join("docs/benchmarks.md"), &table)?;
-    eprintln!("written to docs/benchmarks.md (## Seeding)");
+#[allow(clippy::too_many_arguments)]
+fn mariadb_rows(
+    results: &mut Vec<Row>,
+    dbm: &Path,
+    ws: &Path,
+    work: &Path,
+    csv: &Path,
+    small: &Path,
+    looper: &Path,
+    n: usize,
+    n_loop: usize,
+) -> Result<()> {
+    let server = crate::mariadb::MariaDb::start(work)?;
+    let url = server.create_database("bench")?;
+    let engine: &'static str = Box::leak(format!("MariaDB {}", server.short_version()).into_boxed_str());
+    let fresh = || -> Result<()> {
+        server.sql("bench", &format!("DROP TABLE IF EXISTS item; {MARIADB_TABLE_SQL};"))?;
+        Ok(())
+    };
+    let check = |want: usize| -> Result<()> {
+        let got = server.sql("bench", "SELECT COUNT(*) FROM item")?;
+        if got != want.to_string() {
+            bail!("expected {want} rows in MariaDB, found {got}");
+        }
+        // A quoted field with a comma and doubled quotes came through intact.
+        let special = server.sql("bench", "SELECT name FROM item WHERE id = 10")?;
+        if special != "item 10, \"special\"" {
+            bail!("MariaDB: row 10's name is {special:?}, expected `item 10, \"special\"`");
+        }
+        Ok(())
+    };
+    let secs = best(&fresh, || {
+        let mut c = Command::new(dbm);
+        c.args(["dbm", "seed", "--quiet", "--database-url", &url])
+            .current_dir(ws);
+        c
+    })?;
+    check(n)?;
+    results.push(Row {
+        engine,
+        method: "`cargo dbm seed`".into(),
+        rows: n,
+        secs,
+        note: "multi-row INSERTs, one transaction".into(),
+    });
+    let load = format!(
+        "LOAD DATA LOCAL INFILE '{}' INTO TABLE item CHARACTER SET utf8mb4 \
+         FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' \
+         LINES TERMINATED BY '\\n' IGNORE 1 LINES (id, name, qty, price, active, created_at)",
+        csv.display()
+    );
+    let secs = best(&fresh, || {
+        let mut c = server.client("mariadb").expect("the mariadb client");
+        c.args(["--local-infile=1", "--batch", "--database=bench", "-e", &load]);
+        c
+    })?;
+    check(n)?;
+    results.push(Row {
+        engine,
+        method: "`LOAD DATA LOCAL INFILE`".into(),
+        rows: n,
+        secs,
+        note: "the mariadb client, `--local-infile=1`".into(),
+    });
+    fresh()?;
+    let secs = time(Command::new(looper).env("BENCH_URL", &url).env("BENCH_CSV", small))?;
+    check(n_loop)?;
+    results.push(Row {
+        engine,
+        method: "ActiveModel insert loop".into(),
+        rows: n,
+        secs: secs * n as f64 / n_loop as f64,
+        note: format!("{n_loop} rows in {secs:.2} s, extrapolated"),
+    });
+    drop(server);
     Ok(())
 }
 
@@ -349,7 +487,7 @@ fn build_loop(repo: &Path, work: &Path) -> Result<PathBuf> {
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"activemodel-loop\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nsea-orm = {{ version = \"={version}\", default-features = false, features = [\"macros\", \"with-chrono\", \"sqlx-sqlite\", \"sqlx-postgres\", \"runtime-tokio-rustls\"] }}\n\
+             [dependencies]\nsea-orm = {{ version = \"={version}\", default-features = false, features = [\"macros\", \"with-chrono\", \"sqlx-sqlite\", \"sqlx-postgres\", \"sqlx-mysql\", \"runtime-tokio-rustls\"] }}\n\
              chrono = {{ version = \"0.4\", default-features = false, features = [\"clock\", \"std\"] }}\n\
              tokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[workspace]\n"
         ),
@@ -406,17 +544,20 @@ fn render(rows: &[Row], n: usize) -> String {
     let _ = writeln!(
         s,
         "\nTargets (issue #4): at least 20x faster than the ActiveModel loop, and within 2x of \
-         `sqlite3 .import` / `psql \\copy`. Reproduce with `cargo xtask bench seed` \
-         (`--rows N`, `--loop-rows N`)."
+         `sqlite3 .import` / `psql \\copy` / `LOAD DATA LOCAL INFILE`. Reproduce with \
+         `cargo xtask bench seed` (`--rows N`, `--loop-rows N`, `--engine sqlite,postgres,mariadb`)."
     );
     // How far the engines' own bulk loaders are from the loop, for scale.
-    for engine in ["SQLite", "PostgreSQL 15"] {
+    let mut engines: Vec<&str> = rows.iter().map(|r| r.engine).collect();
+    engines.dedup();
+    for engine in engines {
         let of = |m: &str| {
             rows.iter()
                 .find(|r| r.engine == engine && r.method.contains(m))
                 .map(|r| r.secs)
         };
-        if let (Some(l), Some(native)) = (of("ActiveModel"), of("sqlite3").or(of("psql"))) {
+        let native = of("sqlite3").or(of("psql")).or(of("LOAD DATA"));
+        if let (Some(l), Some(native)) = (of("ActiveModel"), native) {
             let _ = writeln!(
                 s,
                 "\n{engine}: the engine's own bulk loader is {:.1}x faster than the loop on this run.",

@@ -7,6 +7,7 @@
 mod bench;
 mod bench_backup;
 mod bench_seed;
+mod mariadb;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -51,6 +52,25 @@ pub fn cargo() -> Command {
         }
     }
     cmd
+}
+
+/// The release `cargo-dbm` the benchmarks measure: built here, unless `BENCH_CARGO_DBM`
+/// names a binary already built (so that several benchmarks measure the same build while
+/// the tree changes, and no benchmark waits for a build).
+pub fn release_dbm() -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("BENCH_CARGO_DBM") {
+        let bin = PathBuf::from(bin);
+        if !bin.is_file() {
+            bail!("BENCH_CARGO_DBM={} is not a file", bin.display());
+        }
+        eprintln!("using BENCH_CARGO_DBM={}", bin.display());
+        return Ok(bin);
+    }
+    let repo = repo();
+    sh(cargo()
+        .current_dir(&repo)
+        .args(["build", "--release", "--locked", "--bin", "cargo-dbm"]))?;
+    Ok(repo.join("target/release/cargo-dbm"))
 }
 
 /// Runs a command, echoing it, failing on a non-zero exit.
