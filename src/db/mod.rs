@@ -136,3 +136,42 @@ pub(crate) async fn names(db: &impl ConnectionTrait, backend: DbBackend, sql: &s
         })
         .collect()
 }
+
+/// Connects within `timeout` in two steps, naming the cause of a failure. `probe` first
+/// reaches the server with a plain connection (on a thread of its own: a DNS lookup cannot
+/// be cancelled, and must not hold the exit): sqlx's pool retries a refused connection
+/// until its timeout and then says only "pool timed out", while the first attempt knows it
+/// was refused, or that the host does not resolve. Logging in then goes through the pool,
+/// whose errors (authentication, missing database) come back at once, worded by `reason`.
+pub(crate) async fn connect_probed(
+    url: &DbUrl,
+    opts: ConnectOptions,
+    timeout: Duration,
+    timed_out: &str,
+    probe: impl FnOnce(std::time::Instant) -> std::result::Result<(), String> + Send + 'static,
+    reason: impl Fn(&sea_orm::DbErr) -> String,
+) -> Result<DatabaseConnection> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let until = std::time::Instant::now() + timeout;
+    std::thread::spawn(move || {
+        let _ = tx.send(probe(until));
+    });
+    match tokio::time::timeout_at(deadline, rx).await {
+        Err(_) => return Err(connect_error(url, timed_out)),
+        Ok(Ok(Err(reason))) => return Err(connect_error(url, &reason)),
+        Ok(Ok(Ok(()))) | Ok(Err(_)) => {}
+    }
+    let backend = url.engine.backend();
+    let login = async {
+        let conn = sea_orm::Database::connect(opts).await?;
+        // A pool connects lazily for some engines; make sure the server really answers.
+        conn.execute_raw(Statement::from_string(backend, "SELECT 1")).await?;
+        Ok::<_, sea_orm::DbErr>(conn)
+    };
+    match tokio::time::timeout_at(deadline, login).await {
+        Err(_) => Err(connect_error(url, timed_out)),
+        Ok(Err(e)) => Err(connect_error(url, &reason(&e))),
+        Ok(Ok(conn)) => Ok(conn),
+    }
+}

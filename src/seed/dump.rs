@@ -166,3 +166,19 @@ pub async fn dump(
     }
     Ok(written)
 }
+
+/// A value read back as the database's text form, as JSON by the column's kind (booleans
+/// are `t`/`true` on PostgreSQL, `1` on MySQL's `tinyint(1)`).
+pub(crate) fn json_of_text(kind: super::convert::Kind, s: String) -> J {
+    use super::convert::Kind;
+    match kind {
+        Kind::Int => s.parse::<i64>().map(J::from).unwrap_or(J::String(s)),
+        Kind::Float => match s.parse::<f64>() {
+            Ok(f) if f.is_finite() => float(f),
+            _ => J::String(s),
+        },
+        Kind::Bool => J::Bool(matches!(s.as_str(), "t" | "true" | "1")),
+        Kind::Json => serde_json::from_str(&s).unwrap_or(J::String(s)),
+        _ => J::String(s),
+    }
+}

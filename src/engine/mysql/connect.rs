@@ -5,7 +5,7 @@
 use crate::config::DbUrl;
 use crate::db::{connect_error, connect_reason, seconds};
 use crate::error::Result;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
+use sea_orm::{ConnectOptions, DatabaseConnection, DbErr, RuntimeErr};
 use std::net::ToSocketAddrs;
 use std::time::Duration;
 
@@ -25,40 +25,21 @@ fn name(host: &str, port: u16) -> String {
 }
 
 pub async fn connect(url: &DbUrl, opts: ConnectOptions, timeout: Duration) -> Result<DatabaseConnection> {
-    let deadline = tokio::time::Instant::now() + timeout;
     let (host, port) = target(url.expose()).ok_or_else(|| connect_error(url, "the URL names no host"))?;
-    let timed_out = || {
-        connect_error(
-            url,
-            &format!(
-                "no answer from {} within {} (timed out)",
-                name(&host, port),
-                seconds(timeout)
-            ),
-        )
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let (h, until) = (host.clone(), std::time::Instant::now() + timeout);
-    // On a thread of its own: a DNS lookup cannot be cancelled, and must not hold the exit.
-    std::thread::spawn(move || {
-        let _ = tx.send(reach(&h, port, until));
-    });
-    match tokio::time::timeout_at(deadline, rx).await {
-        Err(_) => return Err(timed_out()),
-        Ok(Ok(Err(reason))) => return Err(connect_error(url, &reason)),
-        Ok(Ok(Ok(()))) | Ok(Err(_)) => {}
-    }
-    let login = async {
-        let conn = Database::connect(opts).await?;
-        conn.execute_raw(Statement::from_string(DbBackend::MySql, "SELECT 1"))
-            .await?;
-        Ok::<_, DbErr>(conn)
-    };
-    match tokio::time::timeout_at(deadline, login).await {
-        Err(_) => Err(timed_out()),
-        Ok(Err(e)) => Err(connect_error(url, &reason(&e))),
-        Ok(Ok(conn)) => Ok(conn),
-    }
+    let timed_out = format!(
+        "no answer from {} within {} (timed out)",
+        name(&host, port),
+        seconds(timeout)
+    );
+    crate::db::connect_probed(
+        url,
+        opts,
+        timeout,
+        &timed_out,
+        move |until| reach(&host, port, until),
+        reason,
+    )
+    .await
 }
 
 fn reach(host: &str, port: u16, until: std::time::Instant) -> std::result::Result<(), String> {

@@ -6,7 +6,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::seed::catalog::TableInfo;
 use crate::seed::convert::{Kind, format_uuid};
-use crate::seed::dump::{Rows, float};
+use crate::seed::dump::{Rows, json_of_text};
 use sea_orm::sqlx::{self, Row};
 use serde_json::Value as J;
 
@@ -37,19 +37,12 @@ pub async fn read_rows(db: &Db, t: &TableInfo) -> Result<Rows> {
                 continue;
             };
             vals.push(match c.kind {
-                Kind::Int => s.parse::<i64>().map(J::from).unwrap_or(J::String(s)),
-                Kind::Float => match s.parse::<f64>() {
-                    Ok(f) if f.is_finite() => float(f),
-                    _ => J::String(s),
-                },
-                Kind::Bool => J::Bool(s != "0"),
-                Kind::Json => serde_json::from_str(&s).unwrap_or(J::String(s)),
                 Kind::Uuid => match hex_bytes(&s) {
                     Some(b) if b.len() == 16 => J::String(format_uuid(&b)),
                     _ => J::String(format!("\\x{s}")),
                 },
                 Kind::Bytes => J::String(format!("\\x{s}")),
-                _ => J::String(s),
+                kind => json_of_text(kind, s),
             });
         }
         out.push(vals);

@@ -5,7 +5,7 @@ use crate::config::DbUrl;
 use crate::db::{connect_error, connect_reason, connect_timeout, seconds};
 use crate::error::Result;
 use sea_orm::sqlx::{self, postgres::PgConnectOptions};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
+use sea_orm::{ConnectOptions, DatabaseConnection, DbErr, RuntimeErr};
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,37 +17,21 @@ use std::time::Duration;
 /// the first attempt knows it was refused, or that the host does not resolve. Logging in then
 /// goes through the pool, whose errors (authentication, missing database) come back at once.
 pub async fn connect(url: &DbUrl, opts: ConnectOptions, timeout: Duration) -> Result<DatabaseConnection> {
-    let deadline = tokio::time::Instant::now() + timeout;
     let pg: PgConnectOptions = url
         .expose()
         .parse()
         .map_err(|e: sqlx::Error| connect_error(url, &e.to_string()))?;
     let target = Target::of(&pg);
-    let timed_out = || connect_error(url, &target.timed_out(timeout));
-    // On a thread of its own: a DNS lookup cannot be cancelled, and must not hold the exit.
-    let (tx, rx) = tokio::sync::oneshot::channel();
     let probe = target.clone();
-    let until = std::time::Instant::now() + timeout;
-    std::thread::spawn(move || {
-        let _ = tx.send(probe.reach(until));
-    });
-    match tokio::time::timeout_at(deadline, rx).await {
-        Err(_) => return Err(timed_out()),
-        Ok(Ok(Err(reason))) => return Err(connect_error(url, &reason)),
-        Ok(Ok(Ok(()))) | Ok(Err(_)) => {}
-    }
-    let login = async {
-        let conn = Database::connect(opts).await?;
-        // A pool connects lazily for some engines; make sure the server really answers.
-        conn.execute_raw(Statement::from_string(DbBackend::Postgres, "SELECT 1"))
-            .await?;
-        Ok::<_, DbErr>(conn)
-    };
-    match tokio::time::timeout_at(deadline, login).await {
-        Err(_) => Err(timed_out()),
-        Ok(Err(e)) => Err(connect_error(url, &target.reason(&e, timeout))),
-        Ok(Ok(conn)) => Ok(conn),
-    }
+    crate::db::connect_probed(
+        url,
+        opts,
+        timeout,
+        &target.timed_out(timeout),
+        move |until| probe.reach(until),
+        |e| target.reason(e, timeout),
+    )
+    .await
 }
 
 /// Where a PostgreSQL client connects: a TCP host and port, or a Unix socket.

@@ -4,8 +4,7 @@
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::seed::catalog::TableInfo;
-use crate::seed::convert::Kind;
-use crate::seed::dump::{Rows, float};
+use crate::seed::dump::{Rows, json_of_text};
 use sea_orm::sqlx::{self, Row};
 use serde_json::Value as J;
 
@@ -32,16 +31,7 @@ pub async fn read_rows(db: &Db, t: &TableInfo) -> Result<Rows> {
                 vals.push(J::Null);
                 continue;
             };
-            vals.push(match c.kind {
-                Kind::Int => s.parse::<i64>().map(J::from).unwrap_or(J::String(s)),
-                Kind::Float => match s.parse::<f64>() {
-                    Ok(f) if f.is_finite() => float(f),
-                    _ => J::String(s),
-                },
-                Kind::Bool => J::Bool(s == "t" || s == "true"),
-                Kind::Json => serde_json::from_str(&s).unwrap_or(J::String(s)),
-                _ => J::String(s),
-            });
+            vals.push(json_of_text(c.kind, s));
         }
         out.push(vals);
     }

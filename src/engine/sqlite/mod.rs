@@ -230,21 +230,9 @@ pub fn type_call(t: &str) -> Option<String> {
     }
 }
 
-pub fn replace_primary_key_sql(table: &str, columns: &[String]) -> Vec<String> {
-    let mut out = vec![format!(
-        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
-        quote(table),
-        quote(&format!("{table}_pkey"))
-    )];
-    if !columns.is_empty() {
-        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-        out.push(format!(
-            "ALTER TABLE {} ADD PRIMARY KEY ({})",
-            quote(table),
-            cols.join(", ")
-        ));
-    }
-    out
+/// SQLite cannot change a primary key in place: the table is rebuilt instead.
+pub fn replace_primary_key_sql(_table: &str, _columns: &[String]) -> Vec<String> {
+    Vec::new()
 }
 
 pub fn index_key_limit() -> Option<(usize, usize)> {
