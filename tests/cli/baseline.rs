@@ -1,7 +1,7 @@
 //! `stamp`, the intelligent `up` on an untracked database, `reset`, and `check` (issues #3, #4, #5).
 
-use crate::tri;
 use crate::support::Env;
+use crate::tri;
 
 const ACCOUNT: &str = "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
 

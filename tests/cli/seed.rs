@@ -1,8 +1,9 @@
 //! `seed`: files of a profile inserted in foreign-key order with typed values, all or
 //! nothing; `--clear` guarded; `--dump` round trips; Rust seed functions in the same
-//! transaction. One body, two backends (SQLite and a throwaway PostgreSQL cluster).
+//! transaction. One body, three backends (SQLite, a throwaway PostgreSQL cluster, a
+//! throwaway MariaDB server).
 
-use crate::dual;
+use crate::tri;
 use crate::support::{Env, no_build_cargo};
 
 const SCHEMA_UP: &str = "CREATE TABLE \"user\" (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, active BOOLEAN NOT NULL DEFAULT TRUE, score DOUBLE PRECISION, born DATE, created_at TIMESTAMP, note TEXT); \
@@ -34,23 +35,39 @@ const USERS_YAML: &str = "\
 /// The child's file sorts before its parent's: order must come from the schema.
 const POSTS_CSV: &str = "id,user_id,title,views\n1,1,Hello,10\n2,1,\"Second, with comma\",\n3,2,\"\",9000000000\n";
 
+/// The SQL of these tests in the engine's dialect: MySQL quotes identifiers with
+/// backticks and casts to `CHAR`, not `TEXT`.
+fn sql(env: &Env, sql: &str) -> String {
+    if env.is_mariadb() {
+        sql.replace('"', "`").replace(" AS TEXT)", " AS CHAR)")
+    } else {
+        sql.to_string()
+    }
+}
+
+fn query(env: &Env, s: &str) -> Vec<Vec<String>> {
+    env.query(&sql(env, s))
+}
+
 fn schema(env: &Env) {
-    env.fx.migration("create schema", SCHEMA_UP, SCHEMA_DOWN);
+    env.fx
+        .migration("create schema", &sql(env, SCHEMA_UP), &sql(env, SCHEMA_DOWN));
     env.dbm(&["up"]).ok();
 }
 
 fn users(env: &Env) -> Vec<Vec<String>> {
-    env.query(
+    query(
+        env,
         "SELECT id, name, email, CASE WHEN active THEN 'yes' ELSE 'no' END, CAST(score AS TEXT), CAST(born AS TEXT), CAST(created_at AS TEXT), note FROM \"user\" ORDER BY id",
     )
 }
 
 fn posts(env: &Env) -> Vec<Vec<String>> {
-    env.query("SELECT id, user_id, title, CAST(views AS TEXT) FROM post ORDER BY id")
+    query(env, "SELECT id, user_id, title, CAST(views AS TEXT) FROM post ORDER BY id")
 }
 
 fn count(env: &Env, table: &str) -> usize {
-    env.query(&format!("SELECT CAST(count(*) AS TEXT) FROM {table}"))[0][0]
+    query(env, &format!("SELECT CAST(count(*) AS TEXT) FROM {table}"))[0][0]
         .parse()
         .unwrap()
 }
@@ -60,7 +77,7 @@ fn write_default(env: &Env) {
     env.fx.write("seeds/default/0_post.csv", POSTS_CSV);
 }
 
-dual!(files_load_in_foreign_key_order_with_typed_values, |env| {
+tri!(files_load_in_foreign_key_order_with_typed_values, |env| {
     schema(&env);
     write_default(&env);
     let out = env.dbm(&["seed", "--format", "json"]);
@@ -123,7 +140,7 @@ dual!(files_load_in_foreign_key_order_with_typed_values, |env| {
     assert_eq!(count(&env, "post"), 3);
 });
 
-dual!(profiles_minimal_and_named, |env| {
+tri!(profiles_minimal_and_named, |env| {
     schema(&env);
     write_default(&env);
     env.fx.write(
@@ -137,8 +154,7 @@ dual!(profiles_minimal_and_named, |env| {
     env.dbm(&["seed", "--minimal"]).ok().contains("profile `minimal`");
     assert_eq!(count(&env, "\"user\""), 1);
     env.dbm(&["seed", "--profile", "demo"]).ok();
-    let ids: Vec<String> = env
-        .query("SELECT id FROM \"user\" ORDER BY id")
+    let ids: Vec<String> = query(&env, "SELECT id FROM \"user\" ORDER BY id")
         .into_iter()
         .map(|r| r[0].clone())
         .collect();
@@ -150,7 +166,7 @@ dual!(profiles_minimal_and_named, |env| {
         .contains("default, demo, minimal");
 });
 
-dual!(one_bad_row_inserts_nothing, |env| {
+tri!(one_bad_row_inserts_nothing, |env| {
     schema(&env);
     write_default(&env);
     // A bad value in the last file (posts load after users).
@@ -205,7 +221,7 @@ dual!(one_bad_row_inserts_nothing, |env| {
     assert_eq!(count(&env, "\"user\""), 0);
 });
 
-dual!(clear_is_guarded_and_replaces_the_rows, |env| {
+tri!(clear_is_guarded_and_replaces_the_rows, |env| {
     schema(&env);
     write_default(&env);
     env.dbm(&["seed"]).ok();
@@ -236,7 +252,7 @@ dual!(clear_is_guarded_and_replaces_the_rows, |env| {
     assert_eq!(count(&env, "\"user\""), 1);
 });
 
-dual!(dump_writes_files_that_load_back_to_the_same_rows, |env| {
+tri!(dump_writes_files_that_load_back_to_the_same_rows, |env| {
     schema(&env);
     write_default(&env);
     env.dbm(&["seed"]).ok();
@@ -278,7 +294,13 @@ fn hash(s: &str) -> u64 {
 pub async fn default(db: &DatabaseTransaction) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let rows = db
-        .query_all_raw(Statement::from_string(backend, "SELECT id, email FROM \"user\" ORDER BY id"))
+        .query_all_raw(Statement::from_string(
+            backend,
+            match backend {
+                sea_orm_migration::sea_orm::DbBackend::MySql => "SELECT id, email FROM `user` ORDER BY id",
+                _ => "SELECT id, email FROM \"user\" ORDER BY id",
+            },
+        ))
         .await?;
     for r in rows {
         let id: i32 = r.try_get_by_index(0)?;
@@ -303,7 +325,7 @@ pub async fn broken(_db: &DatabaseTransaction) -> Result<(), DbErr> {
 }
 "#;
 
-dual!(rust_seed_functions_share_the_transaction, |env| {
+tri!(rust_seed_functions_share_the_transaction, |env| {
     schema(&env);
     env.fx.write(
         "seeds/default/user.yaml",
@@ -357,7 +379,7 @@ fn a_files_only_seed_compiles_nothing() {
     assert_eq!(count(&env, "post"), 3);
 }
 
-dual!(a_large_csv_streams_and_still_rolls_back_whole, |env| {
+tri!(a_large_csv_streams_and_still_rolls_back_whole, |env| {
     schema(&env);
     env.fx
         .write("seeds/default/user.yaml", "- {id: 1, name: A, email: a@example.com}\n");
