@@ -3,8 +3,8 @@
 //! transaction. One body, three backends (SQLite, a throwaway PostgreSQL cluster, a
 //! throwaway MariaDB server).
 
-use crate::tri;
 use crate::support::{Env, no_build_cargo};
+use crate::tri;
 
 const SCHEMA_UP: &str = "CREATE TABLE \"user\" (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, active BOOLEAN NOT NULL DEFAULT TRUE, score DOUBLE PRECISION, born DATE, created_at TIMESTAMP, note TEXT); \
 CREATE TABLE post (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES \"user\"(id), title TEXT NOT NULL, views BIGINT)";
@@ -63,7 +63,10 @@ fn users(env: &Env) -> Vec<Vec<String>> {
 }
 
 fn posts(env: &Env) -> Vec<Vec<String>> {
-    query(env, "SELECT id, user_id, title, CAST(views AS TEXT) FROM post ORDER BY id")
+    query(
+        env,
+        "SELECT id, user_id, title, CAST(views AS TEXT) FROM post ORDER BY id",
+    )
 }
 
 fn count(env: &Env, table: &str) -> usize {
