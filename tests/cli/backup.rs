@@ -1,10 +1,10 @@
-//! `backup` and `restore` on both engines: round trip, retention, refused files, `kill -9`
+//! `backup` and `restore` on every engine: round trip, retention, refused files, `kill -9`
 //! during either, a backup taken while another process writes, owner-only files.
 //! Data is made with SQL (no migration is compiled): a tracking row stands for an
 //! applied migration.
 
-use crate::dual;
 use crate::support::{Backend, Env, pg::PG_PASSWORD};
+use crate::tri;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,17 +30,44 @@ fn seed(env: &Env, rows: u32) -> String {
         "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
         "DROP TABLE account",
     );
+    let varchar = if env.is_mariadb() { "varchar(255)" } else { "varchar" };
     exec(
         env,
         &format!(
-            "CREATE TABLE seaql_migrations (version varchar NOT NULL PRIMARY KEY, applied_at bigint NOT NULL);
+            "CREATE TABLE seaql_migrations (version {varchar} NOT NULL PRIMARY KEY, applied_at bigint NOT NULL);
              INSERT INTO seaql_migrations VALUES ('{v}', 1700000000);
-             CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-             WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {rows})
-             INSERT INTO account SELECT i, 'name ' || i FROM c"
+             CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         ),
     );
+    insert_series(
+        env,
+        1,
+        rows,
+        if env.is_mariadb() {
+            "CONCAT('name ', i)"
+        } else {
+            "'name ' || i"
+        },
+    );
     v
+}
+
+/// Inserts `(i, text)` into `account` for `i` in `from..=to`.
+fn insert_series(env: &Env, from: u32, to: u32, text: &str) {
+    if env.is_mariadb() {
+        // MariaDB stops recursive queries after 1000 rounds; its sequence tables do not.
+        exec(
+            env,
+            &format!("INSERT INTO account SELECT i, {text} FROM (SELECT seq AS i FROM seq_{from}_to_{to}) c"),
+        );
+    } else {
+        exec(
+            env,
+            &format!(
+                "WITH RECURSIVE c(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM c WHERE i < {to}) INSERT INTO account SELECT i, {text} FROM c"
+            ),
+        );
+    }
 }
 
 /// The backup files (final names) in a folder, sorted.
@@ -70,13 +97,19 @@ fn backup_json(env: &Env, args: &[&str]) -> serde_json::Value {
     out.json()
 }
 
-dual!(round_trip, |env| {
+tri!(round_trip, |env| {
     let v = seed(&env, 100);
     let b = backup_json(&env, &[]);
     let file = PathBuf::from(b["file"].as_str().unwrap());
     assert_eq!(b["head"], v.as_str());
     let name = file.file_name().unwrap().to_string_lossy().into_owned();
-    let ext = if env.is_postgres() { "dump.gz" } else { "db.gz" };
+    let ext = if env.is_postgres() {
+        "dump.gz"
+    } else if env.is_mariadb() {
+        "sql.gz"
+    } else {
+        "db.gz"
+    };
     assert!(
         name.starts_with("backup_") && name.ends_with(ext) && name.len() == 23 + ext.len(),
         "{name}"
@@ -90,7 +123,13 @@ dual!(round_trip, |env| {
     // --list shows it with engine and head.
     let out = env.dbm(&["backup", "--list"]);
     out.ok().contains(&name).contains(&v);
-    let engine = if env.is_postgres() { "postgres" } else { "sqlite" };
+    let engine = if env.is_postgres() {
+        "postgres"
+    } else if env.is_mariadb() {
+        "mysql"
+    } else {
+        "sqlite"
+    };
     out.contains(engine);
 
     // Change the data, including the schema.
@@ -117,7 +156,8 @@ dual!(round_trip, |env| {
         // pg_restore --clean replaces what the archive holds; the rest is named.
         out.contains("public.extra");
     } else {
-        // SQLite is replaced as a whole file: what did not exist then is gone.
+        // SQLite is replaced as a whole file, MySQL's tables all at once (one RENAME
+        // TABLE): what did not exist then is gone.
         assert!(!env.tables().contains(&"extra".to_string()));
     }
     // The safety copy holds the changed database, and restores it.
@@ -134,7 +174,7 @@ dual!(round_trip, |env| {
     assert_eq!(count(&env, "account"), 100);
 });
 
-dual!(retention_keeps_the_newest_and_nothing_else_is_deleted, |env| {
+tri!(retention_keeps_the_newest_and_nothing_else_is_deleted, |env| {
     seed(&env, 5);
     let dir = env.fx.path("backups");
     std::fs::create_dir_all(&dir).unwrap();
@@ -182,7 +222,7 @@ fn file_claiming(engine: &str, content: &[u8], dest: &Path) {
     compress(&mut &content[..], &mut out, Codec::Gzip, 6, &meta, &|_| {}).unwrap();
 }
 
-dual!(corrupt_truncated_and_foreign_files_are_refused, |env| {
+tri!(corrupt_truncated_and_foreign_files_are_refused, |env| {
     seed(&env, 2000);
     let file = PathBuf::from(backup_json(&env, &[])["file"].as_str().unwrap());
     let zst = PathBuf::from(backup_json(&env, &["--compression", "zstd"])["file"].as_str().unwrap());
@@ -230,14 +270,20 @@ dual!(corrupt_truncated_and_foreign_files_are_refused, |env| {
     cases.push((
         "gzip of text",
         gz,
-        if env.is_postgres() { "custom-format" } else { "SQLite" },
+        if env.is_postgres() {
+            "custom-format"
+        } else if env.is_mariadb() {
+            "MySQL/MariaDB dump"
+        } else {
+            "SQLite"
+        },
     ));
     let other = if env.is_postgres() { "sqlite" } else { "postgres" };
     let wrong = tmp.path().join("wrong.gz");
     file_claiming(other, b"whatever", &wrong);
     cases.push(("wrong engine", wrong, "backup and the database is"));
     // Wrong engine by content, without our metadata: the other engine's magic bytes.
-    let content: &[u8] = if env.is_postgres() {
+    let content: &[u8] = if env.is_postgres() || env.is_mariadb() {
         b"SQLite format 3\0 and then some bytes that do not matter here at all......................................."
     } else {
         b"PGDMP\x01\x0e\x00 the rest of a dump"
@@ -276,16 +322,12 @@ fn grow(env: &Env, mb: u32) {
     let rows = mb * 1024 * 1024 / 256;
     let text = if env.is_postgres() {
         "md5(i::text) || md5((i * 7)::text) || md5((i * 13)::text) || md5((i * 17)::text) || md5((i * 19)::text) || md5((i * 23)::text) || md5((i * 29)::text) || md5((i * 31)::text)"
+    } else if env.is_mariadb() {
+        "CONCAT(MD5(i), MD5(i * 7), MD5(i * 13), MD5(i * 17), MD5(i * 19), MD5(i * 23), MD5(i * 29), MD5(i * 31))"
     } else {
         "hex(randomblob(128))"
     };
-    exec(
-        env,
-        &format!(
-            "WITH RECURSIVE c(i) AS (SELECT 1000000 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000 + {rows})
-             INSERT INTO account SELECT i, {text} FROM c"
-        ),
-    );
+    insert_series(env, 1_000_000, 1_000_000 + rows, text);
 }
 
 /// Spawns `cargo dbm ARGS` in the fixture (as the support runner would).
@@ -330,7 +372,7 @@ fn wait_for(dir: &Path, needle: &str, child: &mut std::process::Child) -> bool {
     false
 }
 
-dual!(kill_during_backup_leaves_no_final_file, |env| {
+tri!(kill_during_backup_leaves_no_final_file, |env| {
     seed(&env, 10);
     grow(&env, 24);
     let dir = env.fx.path("backups");
@@ -392,7 +434,7 @@ fn wait_until(child: &mut std::process::Child, cond: impl Fn(u32) -> bool) -> bo
     false
 }
 
-dual!(kill_during_restore_leaves_old_or_new, |env| {
+tri!(kill_during_restore_leaves_old_or_new, |env| {
     seed(&env, 10);
     grow(&env, 16);
     let big = count(&env, "account");
@@ -402,6 +444,7 @@ dual!(kill_during_restore_leaves_old_or_new, |env| {
     let backups_dir = env.fx.path("backups");
     let data_dir = env.fx.path("data");
     let pg = env.is_postgres();
+    let maria = env.is_mariadb();
     // Kill points: while verifying, while taking the safety backup, while replacing.
     let phases: Vec<(&str, Phase)> = vec![
         (
@@ -409,6 +452,11 @@ dual!(kill_during_restore_leaves_old_or_new, |env| {
             Box::new(move |pid| {
                 if pg {
                     has_child(pid, "--list")
+                } else if maria {
+                    // The dump is decompressed beside nothing live, into a temporary file.
+                    std::env::temp_dir()
+                        .join(format!("cargo-dbm-restore-{pid}.sql"))
+                        .exists()
                 } else {
                     std::fs::read_dir(&data_dir).is_ok_and(|rd| {
                         rd.flatten()
@@ -438,6 +486,9 @@ dual!(kill_during_restore_leaves_old_or_new, |env| {
                 move |pid| {
                     if pg {
                         has_child(pid, "--single-transaction")
+                    } else if maria {
+                        // The client loading the staging database.
+                        has_child(pid, "--batch")
                     } else {
                         std::fs::read_dir(&d).is_ok_and(|rd| {
                             rd.flatten().any(|e| {
@@ -487,7 +538,7 @@ dual!(kill_during_restore_leaves_old_or_new, |env| {
     eprintln!("(phase, reached, new) after each kill: {outcomes:?}");
 });
 
-dual!(a_backup_taken_while_another_process_writes_is_consistent, |env| {
+tri!(a_backup_taken_while_another_process_writes_is_consistent, |env| {
     seed(&env, 10);
     grow(&env, 8);
     exec(
