@@ -1,8 +1,8 @@
 //! `cargo dbm create NAME --autogenerate` (#5): the generated file compiles, applying it
-//! makes the difference empty, its `down` restores the previous schema, on both engines.
+//! makes the difference empty, its `down` restores the previous schema, on every engine.
 
-use crate::dual;
 use crate::support::Env;
+use crate::tri;
 
 const ITEM: &str = r#"use sea_orm::entity::prelude::*;
 
@@ -72,6 +72,11 @@ fn autogen(env: &Env, name: &str) -> serde_json::Value {
     out.json()
 }
 
+/// The `user` table, quoted (MySQL quotes with backticks).
+fn user_table(env: &Env) -> &'static str {
+    if env.is_mariadb() { "`user`" } else { "\"user\"" }
+}
+
 fn tables_and_columns(env: &Env) -> Vec<(String, Vec<String>)> {
     env.tables()
         .into_iter()
@@ -82,7 +87,7 @@ fn tables_and_columns(env: &Env) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-dual!(autogenerate_writes_what_the_entities_need, |env| {
+tri!(autogenerate_writes_what_the_entities_need, |env| {
     // 1. From nothing: the entities' tables (user, post, item with many column types).
     env.fx.write("entity/src/item.rs", ITEM);
     env.fx
@@ -105,7 +110,10 @@ dual!(autogenerate_writes_what_the_entities_need, |env| {
 
     // 2. Entities change: a new column, a dropped column, a nullability change, a new table
     //    with a foreign key, a rename declared with renamed_from.
-    env.exec("INSERT INTO \"user\" (id, name, email) VALUES (1, 'Ada', 'ada@example.com')");
+    env.exec(&format!(
+        "INSERT INTO {} (id, name, email) VALUES (1, 'Ada', 'ada@example.com')",
+        user_table(&env)
+    ));
     env.exec("INSERT INTO post (id, user_id, title, body) VALUES (1, 1, 'Hello', 'World')");
     let user = env.fx.read("entity/src/user.rs").replace(
         "    pub name: String,\n",
@@ -156,7 +164,7 @@ dual!(autogenerate_writes_what_the_entities_need, |env| {
     user_cols.sort();
     assert_eq!(user_cols, ["email", "full_name", "id", "phone"]);
     assert_eq!(
-        env.query("SELECT full_name FROM \"user\""),
+        env.query(&format!("SELECT full_name FROM {}", user_table(&env))),
         [["Ada"]],
         "the rename kept the data"
     );
@@ -172,16 +180,20 @@ dual!(autogenerate_writes_what_the_entities_need, |env| {
         text.contains("WARNING: in `down`: column `post.body` is NOT NULL without a default"),
         "{text}"
     );
-    env.dbm(&["down"]).expect_code(9).contains("rolled back");
-    assert_eq!(
-        env.query("SELECT full_name FROM \"user\""),
-        [["Ada"]],
-        "nothing changed"
-    );
+    // (MySQL commits DDL as it goes: a down that fails there cannot be rolled back, see
+    // `mariadb::a_migration_that_fails_halfway_is_reported_as_partially_applied`.)
+    if !env.is_mariadb() {
+        env.dbm(&["down"]).expect_code(9).contains("rolled back");
+        assert_eq!(
+            env.query(&format!("SELECT full_name FROM {}", user_table(&env))),
+            [["Ada"]],
+            "nothing changed"
+        );
+    }
     env.exec("DELETE FROM post");
     env.dbm(&["down"]).ok();
     assert_eq!(tables_and_columns(&env), before);
-    assert_eq!(env.query("SELECT name FROM \"user\""), [["Ada"]]);
+    assert_eq!(env.query(&format!("SELECT name FROM {}", user_table(&env))), [["Ada"]]);
     env.dbm(&["verify"]).ok();
 });
 
