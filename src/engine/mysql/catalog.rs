@@ -98,8 +98,8 @@ pub async fn read_schema(db: &Db) -> Result<Schema> {
         fk.columns.push(get(&f, "col")?);
         fk.ref_table = get(&f, "ref")?;
         fk.ref_columns.push(get(&f, "refcol")?);
-        fk.on_delete = get::<String>(&f, "del")?.to_ascii_uppercase();
-        fk.on_update = get::<String>(&f, "upd")?.to_ascii_uppercase();
+        fk.on_delete = action(&get::<String>(&f, "del")?);
+        fk.on_update = action(&get::<String>(&f, "upd")?);
     }
     // InnoDB indexes every foreign key; an index it made for one (named after the key,
     // on exactly its columns) is part of the key, not an index of the schema.
@@ -134,4 +134,26 @@ pub async fn read_schema(db: &Db) -> Result<Schema> {
         }
     }
     Ok(schema)
+}
+
+/// A foreign key action as the schema model spells it. InnoDB checks `RESTRICT` and `NO
+/// ACTION` alike, at once, and MariaDB reports a key that states no action as `RESTRICT`
+/// (MySQL 8 as `NO ACTION`): both are read as `NO ACTION`, the model's "no action
+/// stated", so that an entity whose relation names no action is no drift.
+fn action(rule: &str) -> String {
+    match rule.trim().to_ascii_uppercase() {
+        r if r == "RESTRICT" => "NO ACTION".to_string(),
+        r => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn restrict_is_no_action() {
+        assert_eq!(super::action("RESTRICT"), "NO ACTION");
+        assert_eq!(super::action("NO ACTION"), "NO ACTION");
+        assert_eq!(super::action("cascade"), "CASCADE");
+        assert_eq!(super::action("SET NULL"), "SET NULL");
+    }
 }
