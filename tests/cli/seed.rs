@@ -421,3 +421,59 @@ fn postgres_sequences_follow_the_seeded_ids() {
     let next = env.query("INSERT INTO tag (name) VALUES ('app') RETURNING id");
     assert_eq!(next[0][0], "6");
 }
+
+/// MariaDB: the values MySQL stores its own way (booleans as `tinyint(1)`, UUIDs as
+/// `binary(16)`, JSON as `longtext`, times in its own spelling under a strict `sql_mode`) are
+/// seeded from their ordinary spelling, and dumped back to files that load the same rows.
+#[test]
+fn mariadb_typed_values_seed_and_dump_back() {
+    let env = Env::mariadb();
+    env.fx.migration(
+        "create things",
+        "CREATE TABLE thing (id INTEGER PRIMARY KEY, flag BOOLEAN NOT NULL, uid BINARY(16), at DATETIME, ts TIMESTAMP NULL, day DATE, meta JSON, raw BLOB, price DECIMAL(10, 2))",
+        "DROP TABLE thing",
+    );
+    env.dbm(&["up"]).ok();
+    env.fx.write(
+        "seeds/default/thing.yaml",
+        "- {id: 1, flag: true, uid: 67e55044-10b1-426f-9247-bb680e5fe0c8, at: \"2024-01-02T03:04:05\", ts: \"2024-01-02 03:04:05\", day: 2024-02-29, meta: {a: [1, 2]}, raw: \"\\\\x00ff\", price: 1.5}\n\
+         - {id: 2, flag: false, at: \"2024-01-02 03:04:05.250\", ts: \"2024-01-02T03:04:05\"}\n\
+         - {id: 3, flag: 0}\n",
+    );
+    env.fx.write("seeds/flags/thing.csv", "id,flag\n1,true\n2,false\n3,1\n");
+    let rows = |env: &Env| {
+        env.query(
+            "SELECT CAST(id AS CHAR), CAST(flag AS CHAR), LOWER(HEX(uid)), CAST(at AS CHAR), CAST(ts AS CHAR), CAST(day AS CHAR), CAST(JSON_EXTRACT(meta, '$.a[1]') AS CHAR), LOWER(HEX(raw)), CAST(price AS CHAR) FROM thing ORDER BY id",
+        )
+    };
+    env.dbm(&["seed"]).ok();
+    let seeded = rows(&env);
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        seeded[0],
+        [
+            s("1"),
+            s("1"),
+            s("67e5504410b1426f9247bb680e5fe0c8"),
+            s("2024-01-02 03:04:05"),
+            s("2024-01-02 03:04:05"),
+            s("2024-02-29"),
+            s("2"),
+            s("00ff"),
+            s("1.50")
+        ]
+    );
+    assert_eq!(seeded[1][1], "0");
+    assert_eq!(seeded[1][3], "2024-01-02 03:04:05");
+    assert_eq!(seeded[1][4], "2024-01-02 03:04:05");
+    assert_eq!(seeded[2][1], "0");
+    for format in ["yaml", "csv", "json"] {
+        env.dbm(&["seed", "--dump", "--profile", "snap", "--dump-format", format])
+            .ok();
+        env.dbm(&["seed", "--profile", "snap", "--clear", "--yes"]).ok();
+        assert_eq!(rows(&env), seeded, "{format}");
+    }
+    env.dbm(&["seed", "--profile", "flags", "--clear", "--yes"]).ok();
+    let flags: Vec<String> = rows(&env).into_iter().map(|r| r[1].clone()).collect();
+    assert_eq!(flags, ["1", "0", "1"]);
+}
