@@ -274,9 +274,10 @@ fn migrations(n: usize, engine: Engine, docs: bool) -> Result<()> {
              | `status` (`cargo run -p migration -- status`) | {} | {} | **{:.1}x faster** |\n\
              | up-to-date `up` (`cargo run -p migration -- up`) | {} | {} | **{:.1}x faster** |\n\
              | apply {n} to an empty database (crate's own binary vs `cargo dbm up`) | {} | {} | **{:.2}x the time** |\n\n\
-             - MySQL and MariaDB commit every DDL statement implicitly: neither side can make a\n\
-             \x20 migration and its tracking row one transaction, so applying costs one CREATE TABLE\n\
-             \x20 (a new `.ibd` file) and one tracking-row commit per migration on both sides.\n",
+             - MySQL and MariaDB commit every DDL statement implicitly: neither side runs a migration\n\
+             \x20 in a transaction there (the runner's `use_transaction` defaults to false on MySQL), so\n\
+             \x20 applying costs one CREATE TABLE (a new `.ibd` file) and the tracking-row commits of each\n\
+             \x20 migration on both sides.\n",
             server.version(),
             ms(sea_status),
             ms(dbm_status),
