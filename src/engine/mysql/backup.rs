@@ -234,9 +234,15 @@ pub async fn prepare(_url: &DbUrl, file: &Path, decompress: Decompress<'_>) -> R
 /// exactly the backup's tables.
 pub async fn apply(p: Prepared, url: &DbUrl, _file: &Path, shell: &Shell) -> Result<Vec<String>> {
     let live = url.database_name();
-    let pid = std::process::id();
-    let staging = format!("dbm_restore_{pid}");
-    let trash = format!("dbm_trash_{pid}");
+    // Unique on the server, not only on this machine: restores of other databases of the
+    // same server may run at the same time from hosts (or containers) with the same pids.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let tag = format!("{}_{:x}", std::process::id(), nanos & 0xffff_ffff_ffff);
+    let staging = format!("dbm_restore_{tag}");
+    let trash = format!("dbm_trash_{tag}");
     let server = url.with_database("information_schema")?;
     let admin = Db::open(&server, Create::No).await?.expect("a server always connects");
     let result = async {
