@@ -176,12 +176,25 @@ pub async fn history(ctx: Ctx) -> Result<i32> {
     if items.is_empty() {
         sh.line("no migration has been applied to this database yet");
     }
-    for i in &items {
-        use crate::db::tracking::Recorded;
+    use crate::db::tracking::Recorded;
+    // A start is worth a line only when nothing followed it: a migration that never
+    // finished. A start followed by its end is the normal record of a step outside a
+    // transaction (every step on MySQL).
+    let unfinished = |n: usize| {
+        let i = &items[n];
+        i.direction.is_started()
+            && !items[n + 1..]
+                .iter()
+                .any(|later| later.version == i.version && !later.other_tool)
+    };
+    for (n, i) in items.iter().enumerate() {
         let dir = match i.direction {
             Recorded::Up => sh.paint("up  ", Style::new().green()),
             Recorded::Down => sh.paint("down", Style::new().yellow()),
-            Recorded::Started(_) => sh.paint(format!("{} (never finished)", i.direction.as_str()), Style::new().red()),
+            Recorded::Started(_) if unfinished(n) => {
+                sh.paint(format!("{} (never finished)", i.direction.as_str()), Style::new().red())
+            }
+            Recorded::Started(_) => continue,
             other => sh.paint(other.as_str(), Style::new().cyan()),
         };
         let note = if i.other_tool {
