@@ -169,6 +169,10 @@ fn write_crate(ctx: &Ctx, dir: &std::path::Path, name: &str) -> Result<()> {
         lib => &lib,
         workspace => &ctx.ws.name,
         sea_orm_migration => version,
+        // The crate's own CLI (`cargo run -p migration`) connects to the database the
+        // workspace uses: SQLite and PostgreSQL always, the configured engine's driver too.
+        extra_driver => (!["sqlx-sqlite", "sqlx-postgres"].contains(&ctx.url.engine.driver_feature()))
+            .then(|| ctx.url.engine.driver_feature()),
     };
     let files = [
         ("Cargo.toml", templates::CRATE_MANIFEST.render(&vars)?),

@@ -129,6 +129,8 @@ fn a_migration_that_fails_halfway_is_reported_as_partially_applied() {
 fn mariadb_urls_and_a_guarded_reset() {
     let env = Env::mariadb();
     let url = env.url.replacen("mysql://", "mariadb://", 1);
+    // `init` gave the migration crate MySQL's driver, so its own CLI reaches the database.
+    assert!(env.fx.read("migration/Cargo.toml").contains("\"sqlx-mysql\""));
     env.fx.migration("create accounts", PARENT_UP, PARENT_DOWN);
     env.fx.migration("create posts", CHILD_UP, CHILD_DOWN);
     env.dbm(&["up", "--database-url", &url]).ok();
