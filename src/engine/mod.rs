@@ -230,7 +230,7 @@ impl Engine {
 
     /// Whether the database `url` names exists (always, for a server: it is connected to).
     pub fn exists(self, url: &DbUrl) -> bool {
-        url.sqlite_path.as_deref().is_none_or(Path::exists) || self != Engine::Sqlite
+        url.sqlite_path.as_deref().is_none_or(Path::exists)
     }
 
     /// The statement that defers foreign key checks to the end of the transaction, for

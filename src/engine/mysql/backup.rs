@@ -69,7 +69,7 @@ impl Tools {
 
     /// The program with the URL's host, port, user and database as options, and its
     /// password in the environment.
-    fn command(&self, tool: &Path, url: &DbUrl, database: &str) -> Command {
+    fn command(&self, tool: &Path, url: &DbUrl) -> Command {
         let mut c = Command::new(tool);
         if let Ok(u) = url::Url::parse(url.expose()) {
             if let Some(host) = u.host_str() {
@@ -86,7 +86,6 @@ impl Tools {
             };
         }
         c.arg("--default-character-set=utf8mb4");
-        let _ = database;
         c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         crate::process::die_with_parent(&mut c);
         c
@@ -111,7 +110,7 @@ pub async fn dump(db: Db, url: &DbUrl, _shell: &Shell, _scratch: &Path) -> Resul
     db.close().await;
     let tools = Tools::find()?;
     let database = url.database_name();
-    let mut cmd = tools.command(&tools.dump, url, &database);
+    let mut cmd = tools.command(&tools.dump, url);
     cmd.args([
         "--single-transaction",
         "--quick",
@@ -273,7 +272,7 @@ fn load(p: &Prepared, url: &DbUrl, database: &str, shell: &Shell) -> Result<()> 
     let path = p.sql.0.as_ref().expect("kept until applied");
     let input = std::fs::File::open(path).context(|| format!("could not read {}", path.display()))?;
     let size = input.metadata().map(|m| m.len()).ok();
-    let mut cmd = p.tools.command(&p.tools.client, url, database);
+    let mut cmd = p.tools.command(&p.tools.client, url);
     cmd.arg(format!("--database={database}")).arg("--batch");
     cmd.stdin(Stdio::from(input));
     let pb = shell.progress(size, "Loading", crate::shell::Counting::Bytes);

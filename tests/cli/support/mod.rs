@@ -528,24 +528,30 @@ impl Env {
     }
 }
 
+/// One test body, run on each listed backend: `engines!(name, |env| { ... }, sqlite,
+/// postgres)` makes `name::sqlite` and `name::postgres` (each an `Env` constructor).
+#[macro_export]
+macro_rules! engines {
+    ($name:ident, $body:expr, $($engine:ident),+) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $engine() {
+                    let f: fn($crate::support::Env) = $body;
+                    f($crate::support::Env::$engine());
+                }
+            )+
+        }
+    };
+}
+
 /// One test body, two backends: `dual!(name, |env| { ... })` makes `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! dual {
     ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[test]
-            fn sqlite() {
-                let f: fn($crate::support::Env) = $body;
-                f($crate::support::Env::sqlite());
-            }
-            #[test]
-            fn postgres() {
-                let f: fn($crate::support::Env) = $body;
-                f($crate::support::Env::postgres());
-            }
-        }
+        $crate::engines!($name, $body, sqlite, postgres);
     };
 }
 
@@ -554,24 +560,6 @@ macro_rules! dual {
 #[macro_export]
 macro_rules! tri {
     ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[test]
-            fn sqlite() {
-                let f: fn($crate::support::Env) = $body;
-                f($crate::support::Env::sqlite());
-            }
-            #[test]
-            fn postgres() {
-                let f: fn($crate::support::Env) = $body;
-                f($crate::support::Env::postgres());
-            }
-            #[test]
-            fn mariadb() {
-                let f: fn($crate::support::Env) = $body;
-                f($crate::support::Env::mariadb());
-            }
-        }
+        $crate::engines!($name, $body, sqlite, postgres, mariadb);
     };
 }
