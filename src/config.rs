@@ -39,6 +39,10 @@ pub struct DbmConfig {
     pub protected: bool,
     /// PostgreSQL schema to migrate (default `public`).
     pub schema: Option<String>,
+    /// `cargo dbm up` applies pending migrations that sort before an applied one, as with
+    /// `--out-of-order` (for a development database shared by branches).
+    #[serde(default)]
+    pub out_of_order: bool,
 }
 
 impl DbmConfig {

@@ -65,6 +65,9 @@ pub enum Error {
     #[error("{}", partial_message(.0))]
     PartiallyApplied(Vec<crate::db::tracking::Partial>),
 
+    #[error("{}", out_of_order_message(.0))]
+    OutOfOrder(Vec<crate::plan::OutOfOrder>),
+
     #[error("`{package}` uses {krate} {version}, which cargo dbm does not support (supported: {supported})")]
     UnsupportedVersion {
         package: String,
@@ -131,6 +134,7 @@ impl Error {
             Build { .. } => exit_codes::BUILD,
             UnsupportedVersion { .. } => exit_codes::UNSUPPORTED,
             PartiallyApplied(_) => exit_codes::PARTIAL,
+            OutOfOrder(_) => exit_codes::OUT_OF_ORDER,
             Untracked { .. } => exit_codes::UNTRACKED,
             MigrationFailed { .. } => exit_codes::MIGRATION,
             Refused { .. } => exit_codes::REFUSED,
@@ -174,6 +178,7 @@ impl Error {
                 "please report it to the cargo-dbm maintainers with the errors above and the versions in your Cargo.lock; meanwhile the migration crate's own CLI (`cargo run -p <crate> -- up`) still works".into()
             }
             PartiallyApplied(p) => partial_hint(p),
+            OutOfOrder(_) => OUT_OF_ORDER_HINT.into(),
             UnsupportedVersion { krate, supported, .. } => format!(
                 "cargo dbm writes its runner for {krate} {supported}: move the crate to one of them (e.g. `{krate} = \"1.1\"` in its Cargo.toml, then `cargo update -p {krate}`), or use the crate's own CLI"
             ),
@@ -272,3 +277,29 @@ pub fn partial_hint(partial: &[crate::db::tracking::Partial]) -> String {
         "repair it by hand, then record what is true: finish its changes and run `cargo dbm stamp {v}`, or undo them and run `cargo dbm stamp` with the migration before it (`cargo dbm history` shows when it started); then fix the migration forward so that it runs cleanly"
     )
 }
+
+/// What out-of-order pending migrations are, for messages.
+pub fn out_of_order_message(late: &[crate::plan::OutOfOrder]) -> String {
+    let list: Vec<String> = late
+        .iter()
+        .map(|o| {
+            let shown: Vec<String> = o.precedes.iter().take(3).map(|p| format!("`{p}`")).collect();
+            let more = o.precedes.len().saturating_sub(3);
+            format!(
+                "`{}` sorts before the applied {}{}",
+                o.version,
+                shown.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            )
+        })
+        .collect();
+    format!(
+        "pending migration{} out of order: {}; {} written without the applied migrations' changes",
+        if late.len() == 1 { " is" } else { "s are" },
+        list.join("; "),
+        if late.len() == 1 { "it was probably" } else { "they were probably" }
+    )
+}
+
+/// The two ways on from out-of-order pending migrations.
+pub const OUT_OF_ORDER_HINT: &str = "if the migration does not depend on the ones applied after it, review it and run `cargo dbm up --out-of-order` (recorded in dbm_history; `out-of-order = true` under [workspace.metadata.dbm] allows it for this database, e.g. in development); if it has not reached a shared database yet, run `cargo dbm rebase` to give this branch's migrations versions after the applied head";

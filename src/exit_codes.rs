@@ -53,6 +53,11 @@ pub const UNSUPPORTED: i32 = 18;
 /// and recorded with `stamp`.
 pub const PARTIAL: i32 = 19;
 
+/// A pending migration's version sorts before an applied one's (written on another branch),
+/// or the Migrator's list is not in version order: `up` refuses it without `--out-of-order`,
+/// `check` fails on it.
+pub const OUT_OF_ORDER: i32 = 20;
+
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
     (OK, "success"),
@@ -98,6 +103,10 @@ pub const TABLE: &[(i32, &str)] = &[
     (
         PARTIAL,
         "a migration outside a transaction started and never finished (partially applied)",
+    ),
+    (
+        OUT_OF_ORDER,
+        "a pending migration sorts before an applied one, or the list is out of version order",
     ),
 ];
 

@@ -57,6 +57,18 @@ impl MigrationFile {
         }
     }
 
+    /// A migration named `name` in module `module`, for tests of what is planned.
+    #[cfg(test)]
+    pub fn named(name: &str, module: &str) -> MigrationFile {
+        MigrationFile {
+            name: name.into(),
+            module: module.into(),
+            file: PathBuf::from(format!("src/{module}.rs")),
+            checksum: None,
+            foreign_keys_off: false,
+        }
+    }
+
     /// Whether the migration asks to run with foreign key enforcement off (SQLite rebuilds).
     pub fn foreign_keys_off(&self) -> bool {
         self.foreign_keys_off

@@ -17,6 +17,28 @@ pub struct Entry {
     pub applied_at: Option<i64>,
     /// The source changed since it was applied (known when cargo-dbm applied it).
     pub modified: bool,
+    /// When this database applied it, for ordering: Unix milliseconds and the
+    /// `dbm_history` row id (0 when only `seaql_migrations` knows, to the second).
+    #[serde(skip)]
+    pub applied_key: Option<(i64, i64)>,
+}
+
+/// A pending migration whose version sorts before an applied one: written on a branch
+/// that did not have the applied migrations' changes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutOfOrder {
+    pub version: String,
+    /// The applied migrations with later versions, in version order.
+    pub precedes: Vec<String>,
+}
+
+/// Two neighbours of the Migrator's list whose versions are in the other order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unordered {
+    /// Listed first, with the later version.
+    pub listed_first: String,
+    /// Listed next, with the earlier version.
+    pub listed_next: String,
 }
 
 /// The database's migration state.
@@ -51,15 +73,19 @@ impl Status {
         let history = history.unwrap_or_default();
         let partial = tracking::partial(&history);
         let mut sums: HashMap<String, String> = HashMap::new();
+        // When each version was last recorded as applied.
+        let mut recorded_at: HashMap<String, (i64, i64)> = HashMap::new();
         for h in history {
             if h.direction.is_marker() {
                 continue;
             }
             if matches!(h.direction, tracking::Recorded::Up | tracking::Recorded::Stamp) {
+                recorded_at.insert(h.version.clone(), (h.applied_at_ms, h.id));
                 if let Some(c) = h.checksum {
                     sums.insert(h.version, c);
                 }
             } else {
+                recorded_at.remove(&h.version);
                 sums.remove(&h.version);
             }
         }
@@ -70,10 +96,12 @@ impl Status {
                 let applied_at = applied.remove(&f.name);
                 let modified =
                     applied_at.is_some() && sums.get(&f.name).is_some_and(|s| f.checksum().is_some_and(|c| &c != s));
+                let applied_key = applied_at.map(|secs| applied_key(secs, recorded_at.get(&f.name).copied()));
                 Entry {
                     file: f.clone(),
                     applied_at,
                     modified,
+                    applied_key,
                 }
             })
             .collect();
@@ -109,6 +137,66 @@ impl Status {
         self.entries.last()
     }
 
+    /// The applied migrations in the order this database applied them, oldest first (from
+    /// `dbm_history`, else `seaql_migrations.applied_at`; ties in list order).
+    pub fn applied_in_order(&self) -> Vec<&Entry> {
+        let mut applied: Vec<(usize, &Entry)> = self.entries.iter().enumerate().filter(|(_, e)| e.applied_at.is_some()).collect();
+        applied.sort_by_key(|(i, e)| (e.applied_key, *i));
+        applied.into_iter().map(|(_, e)| e).collect()
+    }
+
+    /// Pending migrations whose version sorts before an applied one's.
+    pub fn out_of_order(&self) -> Vec<OutOfOrder> {
+        let partial: Vec<&str> = self.partial.iter().map(|p| p.version.as_str()).collect();
+        let mut applied: Vec<&str> = self.applied().map(|e| e.file.name.as_str()).collect();
+        applied.sort_unstable();
+        let mut out: Vec<OutOfOrder> = self
+            .pending()
+            .filter(|e| !partial.contains(&e.file.name.as_str()))
+            .filter_map(|e| {
+                let name = e.file.name.as_str();
+                let later = applied.partition_point(|a| *a <= name);
+                (later < applied.len()).then(|| OutOfOrder {
+                    version: name.to_string(),
+                    precedes: applied[later..].iter().map(|a| a.to_string()).collect(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.version.cmp(&b.version));
+        out
+    }
+
+    /// Neighbours of the Migrator's list that are not in version order.
+    pub fn unordered(&self) -> Vec<Unordered> {
+        self.entries
+            .windows(2)
+            .filter(|w| w[0].file.name > w[1].file.name)
+            .map(|w| Unordered {
+                listed_first: w[0].file.name.clone(),
+                listed_next: w[1].file.name.clone(),
+            })
+            .collect()
+    }
+
+    /// Migrations whose explicit `MigrationName` differs from their module (file) name.
+    pub fn misnamed(&self) -> Vec<&Entry> {
+        self.entries.iter().filter(|e| e.file.name != e.file.module).collect()
+    }
+
+    /// Groups of different migrations that share one version timestamp (`mYYYYMMDD_HHMMSS`).
+    pub fn same_version(&self) -> Vec<Vec<String>> {
+        let mut by: std::collections::BTreeMap<chrono::NaiveDateTime, Vec<String>> = std::collections::BTreeMap::new();
+        for e in &self.entries {
+            if let Some(t) = crate::naming::timestamp_of(&e.file.name) {
+                let names = by.entry(t).or_default();
+                if !names.contains(&e.file.name) {
+                    names.push(e.file.name.clone());
+                }
+            }
+        }
+        by.into_values().filter(|v| v.len() > 1).collect()
+    }
+
     pub fn names(&self) -> Vec<&str> {
         self.entries.iter().map(|e| e.file.name.as_str()).collect()
     }
@@ -141,7 +229,8 @@ impl Status {
         Ok(())
     }
 
-    /// The steps of `up [TARGET]`: pending migrations up to the target, in list order.
+    /// The steps of `up [TARGET]`: pending migrations up to the target, in list order. A
+    /// step whose version sorts before an applied one is marked `out_of_order`.
     pub fn up_steps(&self, target: Option<&str>) -> Result<Vec<Step>> {
         let applied = self.applied().count();
         let last = match target {
@@ -152,6 +241,7 @@ impl Status {
                 Target::At(i) => i + 1,
             },
         };
+        let late: Vec<String> = self.out_of_order().into_iter().map(|o| o.version).collect();
         Ok(self.entries[..last]
             .iter()
             .filter(|e| e.applied_at.is_none())
@@ -160,13 +250,17 @@ impl Status {
                 version: e.file.name.clone(),
                 checksum: e.file.checksum(),
                 foreign_keys_off: e.file.foreign_keys_off(),
+                out_of_order: late.contains(&e.file.name),
             })
             .collect())
     }
 
-    /// The steps of `down [N | TARGET | base]`: applied migrations after the target, newest first.
+    /// The steps of `down [N | TARGET | base]`: the migrations this database applied after
+    /// the target, newest first in the order it applied them (which is the list order
+    /// unless migrations were applied out of order). `TARGET` stays applied, with whatever
+    /// it applied before it.
     pub fn down_steps(&self, target: Option<&str>) -> Result<Vec<Step>> {
-        let applied: Vec<&Entry> = self.applied().collect();
+        let applied = self.applied_in_order();
         let keep = match target {
             None => applied.len().saturating_sub(1),
             Some(t) if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) => {
@@ -212,7 +306,130 @@ impl Status {
                 version: e.file.name.clone(),
                 checksum: e.file.checksum(),
                 foreign_keys_off: e.file.foreign_keys_off(),
+                out_of_order: false,
             })
             .collect())
+    }
+
+    /// Whether the applied order differs from the list order (so `down` follows the former).
+    pub fn applied_order_differs(&self) -> bool {
+        let by_time: Vec<&str> = self.applied_in_order().iter().map(|e| e.file.name.as_str()).collect();
+        !by_time.iter().copied().eq(self.applied().map(|e| e.file.name.as_str()))
+    }
+}
+
+/// The sort key of an applied migration: the time `dbm_history` recorded it (with its row id),
+/// unless `seaql_migrations` shows it applied again later by another tool (to the second).
+fn applied_key(applied_secs: i64, recorded: Option<(i64, i64)>) -> (i64, i64) {
+    match recorded {
+        Some((ms, id)) if applied_secs <= ms / 1000 + 1 => (ms, id),
+        _ => (applied_secs * 1000, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A status: `(name, applied_at seconds, dbm_history (ms, id))` in list order.
+    fn status(list: &[(&str, Option<i64>, Option<(i64, i64)>)]) -> Status {
+        Status {
+            entries: list
+                .iter()
+                .map(|(name, at, recorded)| Entry {
+                    file: MigrationFile::named(name, name),
+                    applied_at: *at,
+                    modified: false,
+                    applied_key: at.map(|secs| applied_key(secs, *recorded)),
+                })
+                .collect(),
+            missing: Vec::new(),
+            tracked: true,
+            table: "seaql_migrations".into(),
+            partial: Vec::new(),
+        }
+    }
+
+    fn versions(steps: &[Step]) -> Vec<&str> {
+        steps.iter().map(|s| s.version.as_str()).collect()
+    }
+
+    #[test]
+    fn a_pending_migration_older_than_an_applied_one_is_out_of_order() {
+        // The list after a merge: a (applied), b (this branch, pending), c (applied).
+        let st = status(&[
+            ("m20240101_000000_a", Some(10), None),
+            ("m20240102_000000_b", None, None),
+            ("m20240103_000000_c", Some(20), None),
+            ("m20240104_000000_d", None, None),
+        ]);
+        assert_eq!(
+            st.out_of_order(),
+            [OutOfOrder {
+                version: "m20240102_000000_b".into(),
+                precedes: vec!["m20240103_000000_c".into()],
+            }]
+        );
+        let up = st.up_steps(None).unwrap();
+        assert_eq!(versions(&up), ["m20240102_000000_b", "m20240104_000000_d"]);
+        assert_eq!(up.iter().map(|s| s.out_of_order).collect::<Vec<_>>(), [true, false]);
+        // `up d` plans b too: list order.
+        assert!(st.up_steps(Some("a")).unwrap().is_empty());
+        assert!(st.unordered().is_empty());
+    }
+
+    #[test]
+    fn a_list_out_of_version_order_and_shared_timestamps_are_seen() {
+        let st = status(&[
+            ("m20240101_000000_a", None, None),
+            ("m20240103_000000_c", None, None),
+            ("m20240102_000000_b", None, None),
+            ("m20240102_000000_z", None, None),
+        ]);
+        assert_eq!(
+            st.unordered(),
+            [Unordered {
+                listed_first: "m20240103_000000_c".into(),
+                listed_next: "m20240102_000000_b".into(),
+            }]
+        );
+        assert_eq!(
+            st.same_version(),
+            [vec!["m20240102_000000_b".to_string(), "m20240102_000000_z".to_string()]]
+        );
+        assert!(st.out_of_order().is_empty(), "nothing is applied");
+    }
+
+    #[test]
+    fn down_reverts_in_the_order_the_database_applied() {
+        // a, then c (on its branch), then b out of order: history ids 1, 2, 3.
+        let st = status(&[
+            ("m1_a", Some(100), Some((100_000, 1))),
+            ("m2_b", Some(300), Some((300_000, 3))),
+            ("m3_c", Some(200), Some((200_000, 2))),
+        ]);
+        assert!(st.applied_order_differs());
+        assert_eq!(versions(&st.down_steps(None).unwrap()), ["m2_b"]);
+        assert_eq!(versions(&st.down_steps(Some("2")).unwrap()), ["m2_b", "m3_c"]);
+        assert_eq!(versions(&st.down_steps(Some("base")).unwrap()), ["m2_b", "m3_c", "m1_a"]);
+        // Down to c: what the database applied after c goes, c stays.
+        assert_eq!(versions(&st.down_steps(Some("m3_c")).unwrap()), ["m2_b"]);
+        // Down to a: everything applied after a, newest first.
+        assert_eq!(versions(&st.down_steps(Some("m1_a")).unwrap()), ["m2_b", "m3_c"]);
+    }
+
+    #[test]
+    fn without_history_the_seconds_of_seaql_migrations_order_and_ties_keep_the_list() {
+        let st = status(&[
+            ("m1_a", Some(100), None),
+            ("m2_b", Some(100), None),
+            ("m3_c", Some(50), None),
+        ]);
+        assert_eq!(versions(&st.down_steps(Some("base")).unwrap()), ["m2_b", "m1_a", "m3_c"]);
+        // Applied again by another tool after cargo-dbm recorded it: the later time counts.
+        let st = status(&[("m1_a", Some(500), Some((100_000, 1))), ("m2_b", Some(200), Some((200_000, 2)))]);
+        assert_eq!(versions(&st.down_steps(None).unwrap()), ["m1_a"]);
+        let in_order = status(&[("m1_a", Some(1), Some((1_000, 1))), ("m2_b", Some(2), Some((2_000, 2)))]);
+        assert!(!in_order.applied_order_differs());
     }
 }

@@ -20,6 +20,11 @@ pub struct UpArgs {
     /// under [workspace.metadata.dbm] makes it the default.
     #[arg(long)]
     backup: bool,
+    /// Also apply pending migrations whose version sorts before an applied one (written on
+    /// another branch), recording them as out of order; `out-of-order = true` under
+    /// [workspace.metadata.dbm] makes it the default. Without it, `up` refuses them.
+    #[arg(long)]
+    out_of_order: bool,
     /// Seconds to wait for another `cargo dbm` holding the migration lock.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
@@ -42,6 +47,11 @@ pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
         args.target.as_deref(),
         args.baseline.as_deref(),
         args.backup,
+        if args.out_of_order {
+            crate::ops::migrate::Late::Apply
+        } else {
+            crate::ops::migrate::Late::Refuse
+        },
         Duration::from_secs(args.lock_timeout),
     )
     .await?;
@@ -83,6 +93,19 @@ pub(super) fn report(ctx: &Ctx, o: &Outcome) {
                 o.stamped.last().map(String::as_str).unwrap_or("")
             ),
         );
+    }
+    if !o.out_of_order.is_empty() {
+        sh.warn(format!(
+            "applied out of order (before migrations already applied), recorded in dbm_history: {}",
+            o.out_of_order.join(", ")
+        ));
+    }
+    if o.applied_order_differs && !o.done.is_empty() {
+        let order: Vec<&str> = o.done.iter().map(|d| d.version.as_str()).collect();
+        sh.note(format!(
+            "reverted in the order this database applied them, newest first ({}), not in the Migrator's list order",
+            order.join(", ")
+        ));
     }
     if o.done.is_empty() {
         let msg = match o.direction {

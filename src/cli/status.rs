@@ -9,7 +9,7 @@ use crate::shell::Format;
 use console::Style;
 use serde_json::json;
 
-fn entry_json(s: &Status) -> serde_json::Value {
+fn entry_json(s: &Status, late: &[crate::plan::OutOfOrder]) -> serde_json::Value {
     json!(
         s.entries
             .iter()
@@ -18,6 +18,7 @@ fn entry_json(s: &Status) -> serde_json::Value {
                 "status": if s.partial.iter().any(|p| p.version == e.file.name) { "partially-applied" } else if e.applied_at.is_some() { "applied" } else { "pending" },
                 "applied_at": e.applied_at.map(|t| rfc3339(t * 1000)),
                 "modified": e.modified,
+                "out_of_order": late.iter().any(|o| o.version == e.file.name),
                 "file": e.file.file,
             }))
             .collect::<Vec<_>>()
@@ -36,6 +37,10 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
         .map(|e| e.file.name.as_str())
         .collect();
     let partial: Vec<&str> = st.partial.iter().map(|p| p.version.as_str()).collect();
+    let late = st.out_of_order();
+    let unordered = st.unordered();
+    let same_version = st.same_version();
+    let misnamed: Vec<_> = st.misnamed().into_iter().map(|e| json!({"version": e.file.name, "module": e.file.module, "file": e.file.file})).collect();
     let code = if !partial.is_empty() {
         exit_codes::PARTIAL
     } else if !st.missing.is_empty() {
@@ -52,10 +57,14 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
             "migration_crate": ctx.ws.migration()?.name,
             "applied": applied,
             "pending": pending,
-            "migrations": entry_json(&st),
+            "migrations": entry_json(&st, &late),
             "missing": st.missing.iter().map(|m| json!({"version": m.version, "applied_at": rfc3339(m.applied_at * 1000)})).collect::<Vec<_>>(),
             "modified": modified,
             "partially_applied": st.partial,
+            "out_of_order": late,
+            "unordered": unordered,
+            "same_version": same_version,
+            "misnamed": misnamed,
             "exit_code": code,
         }));
         return Ok(code);
@@ -81,6 +90,11 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
             };
             let flag = if e.modified {
                 sh.paint("  (modified since applied)", Style::new().red())
+            } else if let Some(o) = late.iter().find(|o| o.version == e.file.name) {
+                sh.paint(
+                    format!("  (out of order: sorts before the applied {})", o.precedes.join(", ")),
+                    Style::new().red(),
+                )
             } else {
                 String::new()
             };
@@ -101,6 +115,26 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
             "`{m}` was changed after it was applied; the database may not match its source"
         ));
     }
+    for u in &unordered {
+        sh.warn(format!(
+            "the Migrator lists `{}` before `{}`, whose version is earlier; list them in version order",
+            u.listed_first, u.listed_next
+        ));
+    }
+    for g in &same_version {
+        sh.warn(format!("{} share one version timestamp", g.join(" and ")));
+    }
+    for e in st.misnamed() {
+        sh.note(format!(
+            "`{}` is recorded under the name its `MigrationName` gives, `{}`, not its file's",
+            ctx.ws.rel(&e.file.file),
+            e.file.name
+        ));
+    }
+    if !late.is_empty() {
+        sh.warn(crate::error::out_of_order_message(&late));
+        sh.note(crate::error::OUT_OF_ORDER_HINT);
+    }
     if !st.partial.is_empty() {
         sh.warn(crate::error::partial_message(&st.partial));
         sh.note(crate::error::partial_hint(&st.partial));
@@ -110,7 +144,9 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
             st.missing.len()
         ));
     } else if pending > 0 {
-        sh.note(format!("{pending} pending; run `cargo dbm up` to apply"));
+        if late.is_empty() {
+            sh.note(format!("{pending} pending; run `cargo dbm up` to apply"));
+        }
     } else {
         sh.status("Up to date", "every migration is applied");
     }
@@ -139,16 +175,45 @@ pub async fn current(ctx: Ctx) -> Result<i32> {
 }
 
 pub async fn heads(ctx: Ctx) -> Result<i32> {
-    let mig = ctx.ws.migration()?;
-    let src = crate::migrator_source::MigratorSource::load(&mig.lib)?;
-    let head = src.migrations.last().map(|m| m.name.clone());
+    let h = crate::ops::status::heads(&ctx).await?;
     if ctx.shell.format == Format::Json {
-        ctx.shell.json(&json!({ "heads": head.iter().collect::<Vec<_>>() }));
-    } else {
-        match head {
-            Some(h) => println!("{h} (head)"),
-            None => println!("base (the migration crate has no migrations)"),
+        ctx.shell.json(&json!({
+            "heads": h.heads,
+            "branch_point": h.branch_point,
+            "pending_out_of_order": h.pending_out_of_order,
+            "applied_out_of_order": h.applied_out_of_order.iter().map(|i| json!({
+                "version": i.version,
+                "at": i.at_ms.map(rfc3339),
+                "after": i.out_of_order_after,
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(exit_codes::OK);
+    }
+    match h.heads.as_slice() {
+        [] => println!("base (the migration crate has no migrations)"),
+        [one] => println!("{one} (head)"),
+        [last, newest, ..] => {
+            println!("{last} (head: last in the Migrator's list)");
+            println!("{newest} (head: newest version, listed earlier)");
         }
+    }
+    if let Some(bp) = &h.branch_point {
+        println!("{bp} (branch point: the newest applied migration before the branches forked)");
+    }
+    for o in &h.pending_out_of_order {
+        println!(
+            "{} (pending, out of order: sorts before the applied {})",
+            o.version,
+            o.precedes.join(", ")
+        );
+    }
+    for i in &h.applied_out_of_order {
+        println!(
+            "{} (applied out of order at {}, after {})",
+            i.version,
+            i.at_ms.map(|ms| fmt_time(ms / 1000)).unwrap_or_else(|| "an unknown time".into()),
+            i.out_of_order_after.as_deref().unwrap_or("?")
+        );
     }
     Ok(exit_codes::OK)
 }
@@ -168,6 +233,7 @@ pub async fn history(ctx: Ctx) -> Result<i32> {
                     "applied_by": i.applied_by,
                     "checksum": i.checksum,
                     "other_tool": i.other_tool,
+                    "out_of_order_after": i.out_of_order_after,
                 }))
                 .collect::<Vec<_>>()
         ));
@@ -197,12 +263,15 @@ pub async fn history(ctx: Ctx) -> Result<i32> {
             Recorded::Started(_) => continue,
             other => sh.paint(other.as_str(), Style::new().cyan()),
         };
-        let note = if i.other_tool {
+        let mut note = if i.other_tool {
             "by another tool (seen in seaql_migrations)".to_string()
         } else {
             let dur = i.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "-".into());
             format!("{dur}, {}", i.applied_by.as_deref().unwrap_or("-"))
         };
+        if let Some(after) = &i.out_of_order_after {
+            note.push_str(&format!(", out of order (after {after})"));
+        }
         let when = match i.at_ms {
             Some(ms) => fmt_time(ms / 1000),
             None => format!("{:<19}", "(time unknown)"),

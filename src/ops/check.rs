@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::exit_codes;
 
 /// What kind of problem: in JSON as `partially-applied`, `missing`, `duplicate`,
-/// `modified`, `entities`, `pending`.
+/// `modified`, `out-of-order`, `unordered`, `entities`, `pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
@@ -18,6 +18,10 @@ pub enum Kind {
     Duplicate,
     /// Changed after it was applied.
     Modified,
+    /// Pending, with a version that sorts before an applied one's.
+    OutOfOrder,
+    /// Listed in the Migrator before a migration with an earlier version.
+    Unordered,
     /// The entities differ from the schema the migrations make.
     Entities,
     /// Not applied.
@@ -40,6 +44,8 @@ impl Kind {
             Kind::Missing => "missing",
             Kind::Duplicate => "duplicate",
             Kind::Modified => "modified",
+            Kind::OutOfOrder => "out-of-order",
+            Kind::Unordered => "unordered",
             Kind::Entities => "entities",
             Kind::Pending => "pending",
         }
@@ -59,6 +65,7 @@ impl Problem {
             Kind::PartiallyApplied => exit_codes::PARTIAL,
             Kind::Missing => exit_codes::HISTORY,
             Kind::Pending => exit_codes::PENDING,
+            Kind::OutOfOrder | Kind::Unordered => exit_codes::OUT_OF_ORDER,
             Kind::Duplicate | Kind::Modified | Kind::Entities => exit_codes::DRIFT,
         }
     }
@@ -98,6 +105,17 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
             file: None,
         });
     }
+    for group in st.same_version() {
+        out.push(Problem {
+            kind: Kind::Duplicate,
+            message: format!(
+                "{} share one version timestamp: their order depends only on their names; give one of them a new version (`cargo dbm rebase` does it for unapplied ones)",
+                group.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(" and ")
+            ),
+            version: group.join(","),
+            file: None,
+        });
+    }
     for e in st.entries.iter().filter(|e| e.modified) {
         out.push(Problem {
             kind: Kind::Modified,
@@ -108,6 +126,29 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
                 e.file.name,
                 ctx.ws.rel(&e.file.file)
             ),
+        });
+    }
+    for o in st.out_of_order() {
+        let file = st.entries.iter().find(|e| e.file.name == o.version).map(|e| e.file.file.clone());
+        out.push(Problem {
+            kind: Kind::OutOfOrder,
+            message: format!(
+                "{}; `cargo dbm up` refuses it: apply it with `cargo dbm up --out-of-order`, or move it after the applied head with `cargo dbm rebase`",
+                crate::error::out_of_order_message(std::slice::from_ref(&o))
+            ),
+            version: o.version,
+            file,
+        });
+    }
+    for u in st.unordered() {
+        out.push(Problem {
+            kind: Kind::Unordered,
+            message: format!(
+                "the Migrator lists `{}` before `{}`, whose version is earlier: sea-orm-migration applies them in list order; list them in version order",
+                u.listed_first, u.listed_next
+            ),
+            version: u.listed_next,
+            file: Some(ctx.ws.migration()?.lib.clone()),
         });
     }
     if entities

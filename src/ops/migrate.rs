@@ -37,6 +37,11 @@ pub struct Outcome {
     /// Migrations applied after the run, and in the crate.
     pub applied: usize,
     pub total: usize,
+    /// Applied although a newer version was already applied (`--out-of-order`).
+    pub out_of_order: Vec<String>,
+    /// `down`: the database applied these migrations in another order than the Migrator
+    /// lists them, and they were reverted in the database's order.
+    pub applied_order_differs: bool,
 }
 
 /// What happens under the lock before the migrations run.
@@ -51,32 +56,60 @@ enum Before<'a> {
 /// Applies pending migrations up to `target` (all when `None`). With `baseline`, an
 /// existing database without tracking table is first stamped up to that revision.
 /// With `backup` (or `backup-before-up = true`), a backup is taken first when there is work.
+/// How `up` treats pending migrations that sort before an applied one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Late {
+    /// Refuse them (the default).
+    Refuse,
+    /// Apply them, recorded as out of order (`--out-of-order`, `out-of-order = true`).
+    Apply,
+}
+
+/// Applies pending migrations up to `target` (all when `None`). With `baseline`, an
+/// existing database without tracking table is first stamped up to that revision.
+/// With `backup` (or `backup-before-up = true`), a backup is taken first when there is work.
+/// Pending migrations that sort before an applied one are refused unless `late` allows them.
 pub async fn up(
     ctx: &Ctx,
     target: Option<&str>,
     baseline: Option<&str>,
     backup: bool,
+    late: Late,
     lock_timeout: Duration,
 ) -> Result<Outcome> {
     let before = baseline.map(Before::Baseline).unwrap_or(Before::Nothing);
-    run(ctx, Direction::Up, target, before, backup, lock_timeout).await
+    run(ctx, Direction::Up, target, before, backup, late, lock_timeout).await
 }
 
-/// Reverts applied migrations: one by default, N, down to a revision, or to `base`.
+/// Reverts applied migrations: one by default, N, down to a revision, or to `base`, newest
+/// first in the order the database applied them.
 pub async fn down(ctx: &Ctx, target: Option<&str>, lock_timeout: Duration) -> Result<Outcome> {
-    run(ctx, Direction::Down, target, Before::Nothing, false, lock_timeout).await
+    run(ctx, Direction::Down, target, Before::Nothing, false, Late::Refuse, lock_timeout).await
 }
 
 /// Drops everything in the database (schema), then applies every migration. The runner is
 /// built first, so a compile error leaves the database as it was. Confirm before calling.
 pub async fn reset(ctx: &Ctx, lock_timeout: Duration) -> Result<Outcome> {
-    run(ctx, Direction::Up, None, Before::DropAll, false, lock_timeout).await
+    run(ctx, Direction::Up, None, Before::DropAll, false, Late::Refuse, lock_timeout).await
 }
 
-fn steps(status: &Status, direction: Direction, target: Option<&str>) -> Result<Vec<Step>> {
+fn steps(status: &Status, direction: Direction, target: Option<&str>, late: Late) -> Result<Vec<Step>> {
     status.ensure_complete()?;
     match direction {
-        Direction::Up => status.up_steps(target),
+        Direction::Up => {
+            let steps = status.up_steps(target)?;
+            if late == Late::Refuse && steps.iter().any(|s| s.out_of_order) {
+                let planned: Vec<&str> = steps.iter().filter(|s| s.out_of_order).map(|s| s.version.as_str()).collect();
+                return Err(Error::OutOfOrder(
+                    status
+                        .out_of_order()
+                        .into_iter()
+                        .filter(|o| planned.contains(&o.version.as_str()))
+                        .collect(),
+                ));
+            }
+            Ok(steps)
+        }
         Direction::Down => status.down_steps(target),
     }
 }
@@ -106,8 +139,10 @@ async fn run(
     target: Option<&str>,
     before: Before<'_>,
     backup: bool,
+    late: Late,
     lock_timeout: Duration,
 ) -> Result<Outcome> {
+    let late = if ctx.ws.config.out_of_order { Late::Apply } else { late };
     let mig = ctx.ws.migration()?;
     let (src, status) = ctx.status().await?;
     if !status.partial.is_empty() {
@@ -126,7 +161,8 @@ async fn run(
     if direction == Direction::Up {
         check_untracked(ctx, &status, &before).await?;
     }
-    let mut planned = steps(&status, direction, target)?;
+    let mut planned = steps(&status, direction, target, late)?;
+    let applied_order_differs = direction == Direction::Down && status.applied_order_differs();
     if let Before::Baseline(rev) = before {
         // What remains after the baseline.
         let upto = baseline_upto(&status, rev)?;
@@ -142,6 +178,8 @@ async fn run(
             dropped: Vec::new(),
             applied: status.applied().count(),
             total,
+            out_of_order: Vec::new(),
+            applied_order_differs,
         });
     }
 
@@ -156,9 +194,9 @@ async fn run(
         None
     };
     let lock = crate::db::lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
-    let result = locked(ctx, &src, runner.as_ref(), direction, target, &before).await;
+    let result = locked(ctx, &src, runner.as_ref(), direction, target, &before, late).await;
     lock.release().await;
-    let (done, stamped, dropped) = result.map_err(|e| match (e, &saved) {
+    let (done, stamped, dropped, out_of_order) = result.map_err(|e| match (e, &saved) {
         (
             Error::MigrationFailed {
                 version,
@@ -213,6 +251,8 @@ async fn run(
         dropped,
         applied: after.applied().count(),
         total,
+        out_of_order,
+        applied_order_differs,
     })
 }
 
@@ -234,7 +274,8 @@ async fn locked(
     direction: Direction,
     target: Option<&str>,
     before: &Before<'_>,
-) -> Result<(Vec<Done>, Vec<String>, Vec<String>)> {
+    late: Late,
+) -> Result<(Vec<Done>, Vec<String>, Vec<String>, Vec<String>)> {
     let table = ctx.tracking_table(src);
     if runner.is_none() {
         // Nothing is built (a baseline, nothing pending): the form still follows the crate.
@@ -264,7 +305,14 @@ async fn locked(
         db.close().await;
         return Err(Error::PartiallyApplied(status.partial.clone()));
     }
-    let steps = steps(&status, direction, target)?;
+    let steps = match steps(&status, direction, target, late) {
+        Ok(steps) => steps,
+        Err(e) => {
+            db.close().await;
+            return Err(e);
+        }
+    };
+    let out_of_order: Vec<String> = steps.iter().filter(|s| s.out_of_order).map(|s| s.version.clone()).collect();
     // Where DDL cannot be rolled back, the schema before the run tells what a failed
     // migration left behind.
     let before_schema = if !steps.is_empty() && !db.url.engine.transactional_ddl() {
@@ -274,11 +322,11 @@ async fn locked(
     };
     db.close().await;
     if steps.is_empty() {
-        return Ok((Vec::new(), stamped, dropped));
+        return Ok((Vec::new(), stamped, dropped, out_of_order));
     }
     let runner = runner.expect("a runner is built whenever steps were planned");
     match runner.run(&ctx.url, &steps, &ctx.shell).await {
-        Ok(done) => Ok((done, stamped, dropped)),
+        Ok(done) => Ok((done, stamped, dropped, out_of_order)),
         Err(Error::MigrationFailed {
             version,
             direction,

@@ -19,6 +19,62 @@ pub struct HistoryItem {
     /// Inferred from `seaql_migrations`: done by another tool (plain sea-orm-migration,
     /// `sea-orm-cli migrate`), not recorded by cargo-dbm.
     pub other_tool: bool,
+    /// An apply out of order: the newest version that was already applied then.
+    pub out_of_order_after: Option<String>,
+}
+
+/// `heads`: the ends of the migration list and, when branches met, where they forked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Heads {
+    /// The last migration of the list, and the newest version when that is another one
+    /// (a list out of version order).
+    pub heads: Vec<String>,
+    /// The newest applied migration older than every out-of-order one: where the branches
+    /// forked, as this database saw it.
+    pub branch_point: Option<String>,
+    /// Pending migrations that sort before applied ones.
+    pub pending_out_of_order: Vec<crate::plan::OutOfOrder>,
+    /// Migrations this database applied out of order, with when.
+    pub applied_out_of_order: Vec<HistoryItem>,
+}
+
+/// The heads of the list and the branch point (reads the database when there is one).
+pub async fn heads(ctx: &Ctx) -> Result<Heads> {
+    let st = ctx.status().await?.1;
+    let mut heads: Vec<String> = st.head().map(|e| e.file.name.clone()).into_iter().collect();
+    if let Some(newest) = st.entries.iter().map(|e| &e.file.name).max()
+        && !heads.contains(newest)
+    {
+        heads.push(newest.clone());
+    }
+    let pending_out_of_order = st.out_of_order();
+    let applied_out_of_order: Vec<HistoryItem> = if st.tracked {
+        history(ctx)
+            .await?
+            .into_iter()
+            .filter(|i| i.out_of_order_after.is_some())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let earliest = pending_out_of_order
+        .iter()
+        .map(|o| &o.version)
+        .chain(applied_out_of_order.iter().map(|i| &i.version))
+        .min();
+    let branch_point = earliest.and_then(|first| {
+        st.applied()
+            .map(|e| &e.file.name)
+            .filter(|v| *v < first)
+            .max()
+            .cloned()
+    });
+    Ok(Heads {
+        heads,
+        branch_point,
+        pending_out_of_order,
+        applied_out_of_order,
+    })
 }
 
 /// The migration state (applied, pending, missing, modified).
@@ -51,6 +107,7 @@ fn other(version: &str, direction: Recorded, at_ms: Option<i64>) -> HistoryItem 
         applied_by: None,
         checksum: None,
         other_tool: true,
+        out_of_order_after: None,
     }
 }
 
@@ -101,12 +158,38 @@ fn merge_history(rows: Vec<tracking::HistoryRow>, applied: Vec<tracking::Applied
                 applied_by: r.applied_by,
                 checksum: r.checksum,
                 other_tool: false,
+                out_of_order_after: None,
             },
         )
     }));
     // Stable: recorded rows keep their order within one millisecond.
     items.sort_by_key(|(at, i)| (*at, i.other_tool));
-    items.into_iter().map(|(_, i)| i).collect()
+    let mut items: Vec<HistoryItem> = items.into_iter().map(|(_, i)| i).collect();
+    mark_out_of_order(&mut items);
+    // The out-of-order note is shown on the apply it follows.
+    items.retain(|i| i.direction != Recorded::OutOfOrder);
+    items
+}
+
+/// Replays the history: an apply while a later version was applied is out of order.
+fn mark_out_of_order(items: &mut [HistoryItem]) {
+    let mut applied: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for i in items.iter_mut() {
+        match i.direction {
+            Recorded::Up | Recorded::Stamp => {
+                if i.direction == Recorded::Up
+                    && let Some(newest) = applied.range::<str, _>((std::ops::Bound::Excluded(i.version.as_str()), std::ops::Bound::Unbounded)).next_back()
+                {
+                    i.out_of_order_after = Some(newest.clone());
+                }
+                applied.insert(i.version.clone());
+            }
+            Recorded::Down | Recorded::Unstamp => {
+                applied.remove(&i.version);
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -130,6 +213,36 @@ mod tests {
             version: version.into(),
             applied_at: at_s,
         }
+    }
+
+    #[test]
+    fn history_marks_applies_out_of_order_with_what_was_newer() {
+        let rows = vec![
+            row(1, "m1", "up", 100),
+            row(2, "m3", "up", 101),
+            row(3, "m2", "up", 102),
+            row(4, "m2", "out-of-order", 102),
+            row(5, "m2", "down", 103),
+            row(6, "m3", "down", 104),
+            row(7, "m2", "up", 105),
+        ];
+        let seaql = vec![applied("m1", 100), applied("m2", 105)];
+        let items = merge_history(rows, seaql);
+        let marks: Vec<(String, Option<String>)> = items
+            .iter()
+            .map(|i| (format!("{} {}", i.direction.as_str(), i.version), i.out_of_order_after.clone()))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                ("up m1".to_string(), None),
+                ("up m3".to_string(), None),
+                ("up m2".to_string(), Some("m3".to_string())),
+                ("down m2".to_string(), None),
+                ("down m3".to_string(), None),
+                ("up m2".to_string(), None),
+            ]
+        );
     }
 
     #[test]

@@ -88,6 +88,7 @@ async fn step(runner: &Runner, url: &DbUrl, ctx: &Ctx, direction: Direction, m: 
                 version: m.name.clone(),
                 checksum: None,
                 foreign_keys_off: m.foreign_keys_off(),
+                out_of_order: false,
             }],
             &quiet,
         )

@@ -292,12 +292,13 @@ mod tests {
             version: "m20240101_000001_x".into(),
             checksum: Some("ab".into()),
             foreign_keys_off: true,
+            out_of_order: true,
         };
         assert_eq!(Step::from_line(step.to_line().trim_end()), Ok(step));
         // A field one side forgot, or one it does not know, is refused, never defaulted.
         assert!(Step::from_line(r#"{"direction":"up","version":"m1","checksum":null}"#).is_err());
         assert!(
-            Step::from_line(r#"{"direction":"up","version":"m1","checksum":null,"foreign_keys_off":false,"x":1}"#)
+            Step::from_line(r#"{"direction":"up","version":"m1","checksum":null,"foreign_keys_off":false,"out_of_order":false,"x":1}"#)
                 .is_err()
         );
         let events = [

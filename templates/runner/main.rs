@@ -64,7 +64,11 @@ async fn record<C: ConnectionTrait>(db: &C, step: &Step, duration_ms: i64) -> Re
             .to_owned();
         compat::execute(db, &stmt).await?;
     }
-    history(db, step, Recorded::done(step.direction), duration_ms).await
+    history(db, step, Recorded::done(step.direction), duration_ms).await?;
+    if step.out_of_order && step.direction == Direction::Up {
+        history(db, step, Recorded::OutOfOrder, 0).await?;
+    }
+    Ok(())
 }
 
 /// A row of `dbm_history` for `step`.

@@ -98,6 +98,9 @@ pub enum Recorded {
     /// A partially applied migration repaired by hand and recorded as such by `stamp`
     /// (the tracking table says whether it counts as applied).
     Settled,
+    /// Written with an `up` row (in its transaction) when the migration was applied although
+    /// a newer version was already applied (`cargo dbm up --out-of-order`).
+    OutOfOrder,
 }
 
 impl Recorded {
@@ -111,6 +114,7 @@ impl Recorded {
             Recorded::Started(Direction::Up) => "started-up",
             Recorded::Started(Direction::Down) => "started-down",
             Recorded::Settled => "settled",
+            Recorded::OutOfOrder => "out-of-order",
         }
     }
 
@@ -124,6 +128,7 @@ impl Recorded {
             Recorded::Started(Direction::Up),
             Recorded::Started(Direction::Down),
             Recorded::Settled,
+            Recorded::OutOfOrder,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -134,10 +139,10 @@ impl Recorded {
         matches!(self, Recorded::Started(_))
     }
 
-    /// Whether the row says nothing of whether the migration is applied (a start, or a
-    /// repair recorded by `stamp`).
+    /// Whether the row says nothing of whether the migration is applied (a start, a
+    /// repair recorded by `stamp`, or the note that an apply was out of order).
     pub fn is_marker(self) -> bool {
-        matches!(self, Recorded::Started(_) | Recorded::Settled)
+        matches!(self, Recorded::Started(_) | Recorded::Settled | Recorded::OutOfOrder)
     }
 
     /// A finished step in `direction`.
@@ -174,6 +179,9 @@ pub struct Step {
     /// `PRAGMA foreign_key_check` before the commit (table rebuilds). Set when the source
     /// carries the `cargo-dbm: foreign-keys-off` marker or its own `PRAGMA foreign_keys = OFF`.
     pub foreign_keys_off: bool,
+    /// An `up` allowed although a newer version is already applied (`--out-of-order`): the
+    /// runner records [`Recorded::OutOfOrder`] with it, in the same transaction.
+    pub out_of_order: bool,
 }
 
 impl Step {
