@@ -289,7 +289,11 @@ pub fn out_of_order_message(late: &[crate::plan::OutOfOrder]) -> String {
                 "`{}` sorts before the applied {}{}",
                 o.version,
                 shown.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             )
         })
         .collect();
@@ -297,7 +301,11 @@ pub fn out_of_order_message(late: &[crate::plan::OutOfOrder]) -> String {
         "pending migration{} out of order: {}; {} written without the applied migrations' changes",
         if late.len() == 1 { " is" } else { "s are" },
         list.join("; "),
-        if late.len() == 1 { "it was probably" } else { "they were probably" }
+        if late.len() == 1 {
+            "it was probably"
+        } else {
+            "they were probably"
+        }
     )
 }
 

@@ -140,7 +140,12 @@ impl Status {
     /// The applied migrations in the order this database applied them, oldest first (from
     /// `dbm_history`, else `seaql_migrations.applied_at`; ties in list order).
     pub fn applied_in_order(&self) -> Vec<&Entry> {
-        let mut applied: Vec<(usize, &Entry)> = self.entries.iter().enumerate().filter(|(_, e)| e.applied_at.is_some()).collect();
+        let mut applied: Vec<(usize, &Entry)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.applied_at.is_some())
+            .collect();
         applied.sort_by_key(|(i, e)| (e.applied_key, *i));
         applied.into_iter().map(|(_, e)| e).collect()
     }
@@ -332,7 +337,9 @@ mod tests {
     use super::*;
 
     /// A status: `(name, applied_at seconds, dbm_history (ms, id))` in list order.
-    fn status(list: &[(&str, Option<i64>, Option<(i64, i64)>)]) -> Status {
+    type Row<'a> = (&'a str, Option<i64>, Option<(i64, i64)>);
+
+    fn status(list: &[Row]) -> Status {
         Status {
             entries: list
                 .iter()
@@ -411,7 +418,10 @@ mod tests {
         assert!(st.applied_order_differs());
         assert_eq!(versions(&st.down_steps(None).unwrap()), ["m2_b"]);
         assert_eq!(versions(&st.down_steps(Some("2")).unwrap()), ["m2_b", "m3_c"]);
-        assert_eq!(versions(&st.down_steps(Some("base")).unwrap()), ["m2_b", "m3_c", "m1_a"]);
+        assert_eq!(
+            versions(&st.down_steps(Some("base")).unwrap()),
+            ["m2_b", "m3_c", "m1_a"]
+        );
         // Down to c: what the database applied after c goes, c stays.
         assert_eq!(versions(&st.down_steps(Some("m3_c")).unwrap()), ["m2_b"]);
         // Down to a: everything applied after a, newest first.
@@ -425,9 +435,15 @@ mod tests {
             ("m2_b", Some(100), None),
             ("m3_c", Some(50), None),
         ]);
-        assert_eq!(versions(&st.down_steps(Some("base")).unwrap()), ["m2_b", "m1_a", "m3_c"]);
+        assert_eq!(
+            versions(&st.down_steps(Some("base")).unwrap()),
+            ["m2_b", "m1_a", "m3_c"]
+        );
         // Applied again by another tool after cargo-dbm recorded it: the later time counts.
-        let st = status(&[("m1_a", Some(500), Some((100_000, 1))), ("m2_b", Some(200), Some((200_000, 2)))]);
+        let st = status(&[
+            ("m1_a", Some(500), Some((100_000, 1))),
+            ("m2_b", Some(200), Some((200_000, 2))),
+        ]);
         assert_eq!(versions(&st.down_steps(None).unwrap()), ["m1_a"]);
         let in_order = status(&[("m1_a", Some(1), Some((1_000, 1))), ("m2_b", Some(2), Some((2_000, 2)))]);
         assert!(!in_order.applied_order_differs());

@@ -40,7 +40,11 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
     let late = st.out_of_order();
     let unordered = st.unordered();
     let same_version = st.same_version();
-    let misnamed: Vec<_> = st.misnamed().into_iter().map(|e| json!({"version": e.file.name, "module": e.file.module, "file": e.file.file})).collect();
+    let misnamed: Vec<_> = st
+        .misnamed()
+        .into_iter()
+        .map(|e| json!({"version": e.file.name, "module": e.file.module, "file": e.file.file}))
+        .collect();
     let code = if !partial.is_empty() {
         exit_codes::PARTIAL
     } else if !st.missing.is_empty() {
@@ -211,7 +215,9 @@ pub async fn heads(ctx: Ctx) -> Result<i32> {
         println!(
             "{} (applied out of order at {}, after {})",
             i.version,
-            i.at_ms.map(|ms| fmt_time(ms / 1000)).unwrap_or_else(|| "an unknown time".into()),
+            i.at_ms
+                .map(|ms| fmt_time(ms / 1000))
+                .unwrap_or_else(|| "an unknown time".into()),
             i.out_of_order_after.as_deref().unwrap_or("?")
         );
     }

@@ -129,7 +129,11 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
         });
     }
     for o in st.out_of_order() {
-        let file = st.entries.iter().find(|e| e.file.name == o.version).map(|e| e.file.file.clone());
+        let file = st
+            .entries
+            .iter()
+            .find(|e| e.file.name == o.version)
+            .map(|e| e.file.file.clone());
         out.push(Problem {
             kind: Kind::OutOfOrder,
             message: format!(

@@ -84,13 +84,31 @@ pub async fn up(
 /// Reverts applied migrations: one by default, N, down to a revision, or to `base`, newest
 /// first in the order the database applied them.
 pub async fn down(ctx: &Ctx, target: Option<&str>, lock_timeout: Duration) -> Result<Outcome> {
-    run(ctx, Direction::Down, target, Before::Nothing, false, Late::Refuse, lock_timeout).await
+    run(
+        ctx,
+        Direction::Down,
+        target,
+        Before::Nothing,
+        false,
+        Late::Refuse,
+        lock_timeout,
+    )
+    .await
 }
 
 /// Drops everything in the database (schema), then applies every migration. The runner is
 /// built first, so a compile error leaves the database as it was. Confirm before calling.
 pub async fn reset(ctx: &Ctx, lock_timeout: Duration) -> Result<Outcome> {
-    run(ctx, Direction::Up, None, Before::DropAll, false, Late::Refuse, lock_timeout).await
+    run(
+        ctx,
+        Direction::Up,
+        None,
+        Before::DropAll,
+        false,
+        Late::Refuse,
+        lock_timeout,
+    )
+    .await
 }
 
 fn steps(status: &Status, direction: Direction, target: Option<&str>, late: Late) -> Result<Vec<Step>> {
@@ -99,7 +117,11 @@ fn steps(status: &Status, direction: Direction, target: Option<&str>, late: Late
         Direction::Up => {
             let steps = status.up_steps(target)?;
             if late == Late::Refuse && steps.iter().any(|s| s.out_of_order) {
-                let planned: Vec<&str> = steps.iter().filter(|s| s.out_of_order).map(|s| s.version.as_str()).collect();
+                let planned: Vec<&str> = steps
+                    .iter()
+                    .filter(|s| s.out_of_order)
+                    .map(|s| s.version.as_str())
+                    .collect();
                 return Err(Error::OutOfOrder(
                     status
                         .out_of_order()
@@ -312,7 +334,11 @@ async fn locked(
             return Err(e);
         }
     };
-    let out_of_order: Vec<String> = steps.iter().filter(|s| s.out_of_order).map(|s| s.version.clone()).collect();
+    let out_of_order: Vec<String> = steps
+        .iter()
+        .filter(|s| s.out_of_order)
+        .map(|s| s.version.clone())
+        .collect();
     // Where DDL cannot be rolled back, the schema before the run tells what a failed
     // migration left behind.
     let before_schema = if !steps.is_empty() && !db.url.engine.transactional_ddl() {

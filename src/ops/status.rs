@@ -62,13 +62,8 @@ pub async fn heads(ctx: &Ctx) -> Result<Heads> {
         .map(|o| &o.version)
         .chain(applied_out_of_order.iter().map(|i| &i.version))
         .min();
-    let branch_point = earliest.and_then(|first| {
-        st.applied()
-            .map(|e| &e.file.name)
-            .filter(|v| *v < first)
-            .max()
-            .cloned()
-    });
+    let branch_point =
+        earliest.and_then(|first| st.applied().map(|e| &e.file.name).filter(|v| *v < first).max().cloned());
     Ok(Heads {
         heads,
         branch_point,
@@ -178,7 +173,12 @@ fn mark_out_of_order(items: &mut [HistoryItem]) {
         match i.direction {
             Recorded::Up | Recorded::Stamp => {
                 if i.direction == Recorded::Up
-                    && let Some(newest) = applied.range::<str, _>((std::ops::Bound::Excluded(i.version.as_str()), std::ops::Bound::Unbounded)).next_back()
+                    && let Some(newest) = applied
+                        .range::<str, _>((
+                            std::ops::Bound::Excluded(i.version.as_str()),
+                            std::ops::Bound::Unbounded,
+                        ))
+                        .next_back()
                 {
                     i.out_of_order_after = Some(newest.clone());
                 }
@@ -230,7 +230,12 @@ mod tests {
         let items = merge_history(rows, seaql);
         let marks: Vec<(String, Option<String>)> = items
             .iter()
-            .map(|i| (format!("{} {}", i.direction.as_str(), i.version), i.out_of_order_after.clone()))
+            .map(|i| {
+                (
+                    format!("{} {}", i.direction.as_str(), i.version),
+                    i.out_of_order_after.clone(),
+                )
+            })
             .collect();
         assert_eq!(
             marks,

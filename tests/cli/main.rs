@@ -16,6 +16,7 @@ mod in_app;
 mod init;
 mod mariadb;
 mod migrate;
+mod out_of_order;
 mod real_projects;
 mod rebuild;
 mod safety;
