@@ -33,6 +33,7 @@ template!(AUTOGEN_MIGRATION, "autogen.rs.j2");
 template!(RUNNER_SEED_EXEC, "runner/seed_exec.rs");
 template!(RUNNER_SEED_MODE, "runner/seed_mode.rs");
 template!(RUNNER_PROTOCOL, "runner/protocol.rs");
+template!(RUNNER_CAPTURE, "runner/capture.rs");
 template!(RUNNER_COMPAT_V1, "runner/compat_v1.rs");
 template!(RUNNER_COMPAT_V2, "runner/compat_v2.rs");
 

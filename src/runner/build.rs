@@ -73,6 +73,18 @@ pub fn use_tracking_form_of(ws: &Workspace, mig: &MigrationCrate) -> Result<()> 
 
 /// Generates the runner for this workspace and builds it.
 pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Shell) -> Result<Runner> {
+    build_flavor(ws, mig, url, shell, false).await
+}
+
+/// The capture runner: the same runner, built with sea-orm's statement logging on, so that
+/// it reports every statement it executes (`--dry-run`, `cargo dbm sql`, `cargo dbm lint`).
+/// A crate of its own (sea-orm is compiled with another feature set), so that building
+/// one never makes the other stale.
+pub async fn build_capture(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Shell) -> Result<Runner> {
+    build_flavor(ws, mig, url, shell, true).await
+}
+
+async fn build_flavor(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Shell, capture: bool) -> Result<Runner> {
     let (version, package_count) = sea_orm_migration_version(ws, mig)?;
     let line = SeaOrmLine::of(&version).ok_or_else(|| unsupported(&mig.name, "sea-orm-migration", &version))?;
     crate::db::tracking::set_form(line.tracking_form());
@@ -81,7 +93,12 @@ pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Sh
         features.push("runtime-tokio-rustls".into());
     }
 
-    let runner = format!("dbm-runner-{}", workspace_hash(ws));
+    let runner = format!(
+        "dbm-runner-{}{}",
+        workspace_hash(ws),
+        if capture { "-capture" } else { "" }
+    );
+    let sea_orm_line = version.split(['.', '-', '+']).take(2).collect::<Vec<_>>().join(".");
     let dir = ws.target_dir.join("dbm").join(&runner);
     crate::workspace::create_dir_all(&dir)?;
 
@@ -92,11 +109,14 @@ pub async fn build(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Sh
         path => mig.dir.to_string_lossy(),
         sea_orm_migration => version,
         features => features,
+        capture => capture,
+        sea_orm_line => sea_orm_line,
     })?;
     let manifest = with_workspace_settings(&manifest, &ws.manifest, &ws.root)?;
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("main.rs"), templates::RUNNER_MAIN.source)?;
     write_if_changed(&dir.join("protocol.rs"), templates::RUNNER_PROTOCOL.source)?;
+    write_if_changed(&dir.join("capture.rs"), templates::RUNNER_CAPTURE.source)?;
     write_if_changed(&dir.join("compat.rs"), line.runner_compat().source)?;
     write_if_changed(&dir.join("migrator.rs"), &migrator_module(mig))?;
     super::seed::write_sources(&dir, mig)?;

@@ -11,8 +11,8 @@ mod build;
 pub mod protocol;
 mod seed;
 
-pub use build::{build, build_entities, use_tracking_form_of};
-pub use protocol::{Direction, Event, Step};
+pub use build::{build, build_capture, build_entities, use_tracking_form_of};
+pub use protocol::{Direction, Event, Mode, Step};
 
 use crate::config::DbUrl;
 use crate::error::{Error, Result};
@@ -125,11 +125,39 @@ impl Runner {
 
     /// Runs `steps` in order, stopping at the first failure.
     pub async fn run(&self, url: &DbUrl, steps: &[Step], shell: &Shell) -> Result<Vec<Done>> {
-        let mut child = self
-            .command(url)
+        let mut run = self.converse_steps(url, Mode::Migrate, steps, shell).await?;
+        match run.failure.take() {
+            Some(f) => Err(f),
+            None => Ok(run.done),
+        }
+    }
+
+    /// The capture runner's run of `steps`: what [`Runner::run`] does, and every statement
+    /// of each step. A failure is returned with the statements up to it.
+    pub async fn run_captured(&self, url: &DbUrl, steps: &[Step], shell: &Shell) -> Result<Captures> {
+        self.converse_steps(url, Mode::Migrate, steps, shell).await
+    }
+
+    /// Dry-run mode (capture runner): `setup` and `steps` in one transaction that is rolled
+    /// back. `needs_scratch` lists the steps that cannot run in it (then nothing ran).
+    pub async fn dry_run(&self, url: &DbUrl, setup: Vec<String>, steps: &[Step], shell: &Shell) -> Result<Captures> {
+        let plan = protocol::DryRun {
+            setup,
+            steps: steps.to_vec(),
+        };
+        self.converse_steps(url, Mode::DryRun, std::slice::from_ref(&plan), shell).await
+    }
+
+    async fn converse_steps<I: Input>(&self, url: &DbUrl, mode: Mode, items: &[I], shell: &Shell) -> Result<Captures> {
+        let steps = I::steps(items);
+        let mut cmd = self.command(url);
+        if mode != Mode::Migrate {
+            cmd.env(protocol::MODE_VAR, mode.as_str());
+        }
+        let mut child = cmd
             .spawn()
             .map_err(|e| Error::io("could not start the migration runner", e))?;
-        let input: String = steps.iter().map(Step::to_line).collect();
+        let input: String = items.iter().map(Input::to_line).collect();
         let bar = (shell.is_tty() && steps.len() > 1 && !shell.quiet).then(|| {
             let verb = if steps[0].direction == Direction::Up {
                 "Applying"
@@ -146,6 +174,8 @@ impl Runner {
 
         let mut done = Vec::new();
         let mut failure = None;
+        let mut captured = Vec::new();
+        let mut needs_scratch = Vec::new();
         let status = converse(
             &mut child,
             input,
@@ -199,6 +229,17 @@ impl Runner {
                     });
                 }
                 Event::Fatal { message } => failure = Some(fatal(url, &message)),
+                Event::Captured { version, statements } => captured.push(StepSql {
+                    version,
+                    statements: statements
+                        .into_iter()
+                        .map(|mut c| {
+                            c.sql = crate::config::redact_text(&c.sql);
+                            c
+                        })
+                        .collect(),
+                }),
+                Event::NeedsScratch { versions } => needs_scratch = versions,
                 _ => {}
             },
         )
@@ -219,18 +260,64 @@ impl Runner {
                 }
             }
         }
-        if let Some(f) = failure {
-            return Err(f);
-        }
-        if !status.success() {
-            return Err(Error::Other(format!(
+        if failure.is_none() && !status.success() {
+            failure = Some(Error::Other(format!(
                 "the migration runner stopped unexpectedly ({status}) after {} of {} migration(s); run `cargo dbm status` to see where the database is",
                 done.len(),
                 steps.len()
             )));
         }
-        Ok(done)
+        Ok(Captures {
+            done,
+            captured,
+            needs_scratch,
+            failure,
+        })
     }
+}
+
+/// What the runner reads on stdin: steps (migrate mode) or one dry run.
+trait Input {
+    fn to_line(&self) -> String;
+    fn steps(items: &[Self]) -> Vec<Step>
+    where
+        Self: Sized;
+}
+
+impl Input for Step {
+    fn to_line(&self) -> String {
+        Step::to_line(self)
+    }
+    fn steps(items: &[Self]) -> Vec<Step> {
+        items.to_vec()
+    }
+}
+
+impl Input for protocol::DryRun {
+    fn to_line(&self) -> String {
+        protocol::DryRun::to_line(self)
+    }
+    fn steps(items: &[Self]) -> Vec<Step> {
+        items.iter().flat_map(|d| d.steps.clone()).collect()
+    }
+}
+
+/// The statements of one step (`version`), or of a dry run's setup (`None`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepSql {
+    pub version: Option<String>,
+    pub statements: Vec<protocol::Captured>,
+}
+
+/// A run with its statements.
+#[derive(Debug)]
+pub struct Captures {
+    pub done: Vec<Done>,
+    pub captured: Vec<StepSql>,
+    /// Dry-run mode: steps that opt out of transactions (nothing ran).
+    pub needs_scratch: Vec<String>,
+    /// The first failure; the statements up to it are in `captured`.
+    pub failure: Option<Error>,
 }
 
 /// The runner's message, with the statements that completed before the failure (outside a

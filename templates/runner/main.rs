@@ -7,6 +7,8 @@
 //! (`use_transaction`). `compat.rs` holds what differs between sea-orm-migration majors;
 //! `migrator.rs` names the workspace's Migrator.
 
+#[cfg(feature = "capture")]
+mod capture;
 mod compat;
 mod migrator;
 mod protocol;
@@ -15,7 +17,7 @@ mod seed_fns;
 mod seed_mode;
 
 use migrator::Migrator;
-use protocol::{Direction, Event, Mode, Recorded, Step, Violation};
+use protocol::{Direction, DryRun, Event, Mode, Recorded, Step, Violation};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm;
 use sea_orm_migration::sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, TransactionTrait};
@@ -212,7 +214,14 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
             foreign_keys_off: fk_off,
         });
         let started = Instant::now();
+        #[cfg(feature = "capture")]
+        capture::start();
         let result = apply(db, &**migration, &step, transactional, fk_off).await;
+        #[cfg(feature = "capture")]
+        emit(Event::Captured {
+            version: Some(step.version.clone()),
+            statements: capture::take(),
+        });
         // Enforcement must be back on before the next step; if it cannot be, stop after
         // reporting this one.
         let restored = !fk_off
@@ -262,6 +271,90 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
     0
 }
 
+/// Dry-run mode: the setup and every step inside one transaction that is rolled back,
+/// each step's statements reported. A step that opts out of transactions cannot run in
+/// it: then nothing runs and the host is told to use a scratch database instead.
+#[cfg(feature = "capture")]
+async fn dry_run(db: &DatabaseConnection) -> i32 {
+    let mut input = String::new();
+    let _ = std::io::stdin().read_line(&mut input);
+    let plan = DryRun::from_line(input.trim_end()).unwrap_or_else(|e| fatal(e, 2));
+    let backend = db.get_database_backend();
+    let migrations = Migrator::migrations();
+    let mut found = Vec::new();
+    let mut outside = Vec::new();
+    for step in &plan.steps {
+        let Some(m) = migrations.iter().find(|m| m.name() == step.version) else {
+            fatal(format!("`{}` is not in the compiled Migrator::migrations()", step.version), 2)
+        };
+        if !compat::use_transaction(&**m).unwrap_or(backend != DbBackend::MySql) {
+            outside.push(step.version.clone());
+        }
+        found.push(m);
+    }
+    if !outside.is_empty() {
+        emit(Event::NeedsScratch { versions: outside });
+        return 0;
+    }
+    let fk_off = backend == DbBackend::Sqlite && plan.steps.iter().any(|s| s.foreign_keys_off);
+    let txn = match begin(db, fk_off).await {
+        Ok(t) => t,
+        Err(Failure::Db(e) | Failure::Partial(e, _)) => fatal(format!("could not begin the dry run's transaction: {e}"), 3),
+        Err(Failure::Orphans(_)) => fatal("could not begin the dry run's transaction".into(), 3),
+    };
+    capture::start();
+    for sql in &plan.setup {
+        if let Err(e) = txn.execute_unprepared(sql).await {
+            fatal(format!("could not prepare the tracking tables: {e}"), 3);
+        }
+    }
+    emit(Event::Captured { version: None, statements: capture::take() });
+    let mut code = 0;
+    for (step, migration) in plan.steps.iter().zip(found) {
+        emit(Event::Start {
+            version: step.version.clone(),
+            direction: step.direction,
+            transactional: true,
+            foreign_keys_off: fk_off,
+        });
+        let started = Instant::now();
+        let mut result = run_migration(&SchemaManager::new(&txn), &**migration, step).await;
+        if result.is_ok() {
+            result = record(&txn, step, started.elapsed().as_millis() as i64).await;
+        }
+        emit(Event::Captured {
+            version: Some(step.version.clone()),
+            statements: capture::take(),
+        });
+        match result {
+            Ok(()) => emit(Event::Done {
+                version: step.version.clone(),
+                direction: step.direction,
+                duration_ms: started.elapsed().as_millis() as u64,
+            }),
+            Err(e) => {
+                emit(Event::Failed {
+                    version: step.version.clone(),
+                    direction: step.direction,
+                    message: e.to_string(),
+                    transactional: true,
+                    violations: Vec::new(),
+                    completed: Vec::new(),
+                });
+                code = 1;
+                break;
+            }
+        }
+    }
+    if let Err(e) = txn.rollback().await {
+        fatal(format!("could not roll the dry run back: {e}"), 3);
+    }
+    if fk_off {
+        let _ = db.execute_unprepared("PRAGMA foreign_keys = ON").await;
+    }
+    code
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let url = std::env::var(protocol::URL_VAR)
@@ -276,6 +369,8 @@ async fn main() {
         }
         return;
     }
+    #[cfg(feature = "capture")]
+    capture::install();
     let mut opts = ConnectOptions::new(url);
     opts.sqlx_logging(false);
     if let Ok(schema) = std::env::var(protocol::SCHEMA_VAR) {
@@ -292,6 +387,11 @@ async fn main() {
         Err(e) => fatal(format!("could not connect: {e}"), 3),
     };
     db.set_metric_callback(|info| {
+        #[cfg(feature = "capture")]
+        capture::finished(
+            info.statement.values.as_ref().map(|v| format!("{:?}", v.0)),
+            info.elapsed.as_micros() as u64,
+        );
         if !info.failed && RECORDING.load(std::sync::atomic::Ordering::SeqCst) {
             COMPLETED
                 .lock()
@@ -301,6 +401,10 @@ async fn main() {
     });
     let code = match mode {
         Mode::Seed => seed_mode::run(&db).await,
+        #[cfg(feature = "capture")]
+        Mode::DryRun => dry_run(&db).await,
+        #[cfg(not(feature = "capture"))]
+        Mode::DryRun => fatal("this runner was built without statement capture".into(), 2),
         _ => migrate(&db).await,
     };
     let _ = db.close().await;

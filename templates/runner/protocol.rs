@@ -40,6 +40,10 @@ pub enum Mode {
     List,
     /// Load seed rows from stdin and call the Rust seed function, in one transaction.
     Seed,
+    /// Run the [`DryRun`] read from stdin (one line) inside one transaction that is rolled
+    /// back, reporting every statement ([`Event::Captured`]). Only the capture runner
+    /// (built with its `capture` feature) records statements.
+    DryRun,
 }
 
 impl Mode {
@@ -48,12 +52,13 @@ impl Mode {
             Mode::Migrate => "migrate",
             Mode::List => "list",
             Mode::Seed => "seed",
+            Mode::DryRun => "dry-run",
         }
     }
 
     /// Reads [`MODE_VAR`]'s value.
     pub fn parse(s: &str) -> Option<Mode> {
-        [Mode::Migrate, Mode::List, Mode::Seed]
+        [Mode::Migrate, Mode::List, Mode::Seed, Mode::DryRun]
             .into_iter()
             .find(|m| m.as_str() == s)
     }
@@ -198,6 +203,40 @@ impl Step {
     }
 }
 
+/// Dry-run mode's input: one JSON line.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DryRun {
+    /// Statements run first in the transaction (the tracking tables where they are missing).
+    pub setup: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+impl DryRun {
+    pub fn to_line(&self) -> String {
+        let mut line = serde_json::to_string(self).expect("a dry run serialises");
+        line.push('\n');
+        line
+    }
+
+    pub fn from_line(line: &str) -> Result<DryRun, String> {
+        serde_json::from_str(line).map_err(|e| format!("bad dry run from cargo dbm ({e}): {line}"))
+    }
+}
+
+/// One statement a migration executed, as the capture runner saw it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Captured {
+    /// The SQL with its parameters written in as literals (as sea-orm logs it).
+    pub sql: String,
+    /// The parameters as bound, when the statement had any.
+    pub params: Option<String>,
+    /// How long it took, in microseconds (for a statement sea-orm does not time, until the
+    /// next one started).
+    pub micros: u64,
+}
+
 /// A row that `PRAGMA foreign_key_check` found without its parent.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -241,6 +280,15 @@ pub enum Event {
     },
     /// The runner could not start its work (no URL, no connection, bad input).
     Fatal { message: String },
+    /// Capture runner: the statements of one migration step (`version`), or of the dry
+    /// run's setup (`None`), in order; sent before the step's `done` or `failed`.
+    Captured {
+        version: Option<String>,
+        statements: Vec<Captured>,
+    },
+    /// Dry-run mode: these migrations cannot run inside the dry run's transaction (they opt
+    /// out of transactions); nothing was run.
+    NeedsScratch { versions: Vec<String> },
     /// List mode: one compiled migration, in the Migrator's order.
     Migration { version: String },
     /// Seed mode: rows of part `part` (a table of the input, in order) were refused.
