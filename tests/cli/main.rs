@@ -17,6 +17,7 @@ mod init;
 mod mariadb;
 mod migrate;
 mod real_projects;
+mod rebase;
 mod rebuild;
 mod safety;
 mod sea_orm_v1;
