@@ -93,7 +93,10 @@ fn out_of_order(env: &Env) {
         &env.fx,
         B,
         "add phone",
-        &sql_migration("ALTER TABLE account ADD COLUMN phone TEXT", "ALTER TABLE account DROP COLUMN phone"),
+        &sql_migration(
+            "ALTER TABLE account ADD COLUMN phone TEXT",
+            "ALTER TABLE account DROP COLUMN phone",
+        ),
     );
     env.dbm(&["up"]).ok();
     assert_eq!(env.tracked(), [A, B]);
@@ -135,11 +138,9 @@ dual!(rebase_out_of_order, |env| {
 
     // A migration applied in the database is refused, naming it and the database.
     let out = env.dbm(&["rebase", B]);
-    out.expect_code(10).contains(B).contains(if env.is_postgres() {
-        "postgres://"
-    } else {
-        "sqlite://"
-    });
+    out.expect_code(10)
+        .contains(B)
+        .contains(if env.is_postgres() { "postgres://" } else { "sqlite://" });
     assert!(!out.all().contains(crate::support::pg::PG_PASSWORD), "password printed");
     assert_eq!(files(&src), before);
 
@@ -147,11 +148,9 @@ dual!(rebase_out_of_order, |env| {
     let second = env.scratch_url("second");
     env.dbm(&["--database-url", &second, "stamp", C]).ok();
     let out = env.dbm(&["rebase", C, "--database-url", &env.url, "--database-url", &second]);
-    out.expect_code(10).contains(C).contains(if env.is_postgres() {
-        "/second"
-    } else {
-        "second.db"
-    });
+    out.expect_code(10)
+        .contains(C)
+        .contains(if env.is_postgres() { "/second" } else { "second.db" });
     assert!(!out.all().contains(crate::support::pg::PG_PASSWORD), "password printed");
     // By default, only D is still unapplied everywhere.
     let out = env.dbm(&[
@@ -178,6 +177,22 @@ dual!(rebase_out_of_order, |env| {
     ]);
     out.expect_code(6).contains("postgres://app:***@127.0.0.1:1/app");
     assert!(!out.all().contains("s3cret-pw"), "password printed");
+    // A server database that does not exist has applied nothing.
+    if env.is_postgres() {
+        let missing = env.pg().url("no_such_database");
+        let out = env.dbm(&[
+            "rebase",
+            "--dry-run",
+            "--format",
+            "json",
+            "--database-url",
+            &env.url,
+            "--database-url",
+            &missing,
+        ]);
+        out.ok();
+        assert_eq!(out.json()["renames"].as_array().unwrap().len(), 2);
+    }
     // Other commands take one database.
     env.dbm(&["status", "--database-url", &env.url, "--database-url", &second])
         .expect_code(2)
@@ -229,10 +244,60 @@ dual!(rebase_out_of_order, |env| {
 #[test]
 fn nothing_to_rebase_on_a_fresh_database() {
     let fx = Fixture::init();
-    fx.migration("create accounts", "CREATE TABLE account (id INTEGER PRIMARY KEY)", "DROP TABLE account");
+    fx.migration(
+        "create accounts",
+        "CREATE TABLE account (id INTEGER PRIMARY KEY)",
+        "DROP TABLE account",
+    );
     let out = fx.dbm(&["rebase"]);
     out.ok().contains("nothing to rebase");
     let out = fx.dbm(&["rebase", "--format", "json"]);
     out.ok();
     assert_eq!(out.json()["renames"].as_array().unwrap().len(), 0);
+}
+
+/// A module folder (`old/mod.rs`) whose `MigrationName` literal differs from its module:
+/// named by its slug, warned about, and both names replaced by the new one. (Applied state
+/// recorded with `stamp`: nothing is compiled.)
+#[test]
+fn a_module_folder_with_its_own_name() {
+    let fx = Fixture::init();
+    at_version(
+        &fx,
+        B,
+        "add phone",
+        &sql_migration("CREATE TABLE account (id INTEGER PRIMARY KEY)", "DROP TABLE account"),
+    );
+    fx.dbm(&["stamp", "head"]).ok();
+    let module = "m20240102_000000_posts";
+    let literal = "m20240102_000000_legacy_posts";
+    at_version(&fx, module, "posts", "");
+    let src = fx.migration_src();
+    std::fs::create_dir(src.join(module)).unwrap();
+    std::fs::remove_file(src.join(format!("{module}.rs"))).unwrap();
+    let body = sql_migration("CREATE TABLE post (id INTEGER PRIMARY KEY)", "DROP TABLE post").replace(
+        "#[derive(DeriveMigrationName)]\npub struct Migration;",
+        &format!("pub struct Migration;\n\nimpl MigrationName for Migration {{\n    fn name(&self) -> &str {{\n        \"{literal}\"\n    }}\n}}"),
+    );
+    assert!(body.contains(literal));
+    fx.write(&format!("migration/src/{module}/mod.rs"), &body);
+
+    let out = fx.dbm(&["rebase", "legacy_posts", "--format", "json"]);
+    out.ok().contains("differs from its module");
+    let v = out.json();
+    assert_eq!(v["renames"][0]["from"], literal);
+    let new = v["renames"][0]["to"].as_str().unwrap().to_string();
+    assert!(new.ends_with("_legacy_posts") && new.as_str() > B, "{new}");
+    assert!(!src.join(module).exists());
+    let text = fx.read(&format!("migration/src/{new}/mod.rs"));
+    assert!(
+        text.contains(&format!("\"{new}\"")) && !text.contains(literal),
+        "{text}"
+    );
+    let lib = fx.read("migration/src/lib.rs");
+    assert!(lib.contains(&format!("mod {new};")) && lib.contains(&format!("Box::new({new}::Migration)")));
+    assert!(!lib.contains(module), "{lib}");
+    let status = fx.dbm(&["status", "--format", "json"]);
+    assert_eq!(status.json()["pending"], 1);
+    assert!(status.stdout.contains(&new), "{}", status.stdout);
 }
