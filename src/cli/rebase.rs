@@ -10,6 +10,7 @@ pub struct RebaseArgs {
     /// Migrations to give new versions (names, prefixes or slugs). Default: every migration
     /// no database has applied that sorts before the newest applied one, and the unapplied
     /// ones after it. Give `--database-url` several times to look at several databases.
+    #[arg(value_name = "MIGRATION")]
     migrations: Vec<String>,
     /// Print the renames and the files that would change; change nothing.
     #[arg(long)]
