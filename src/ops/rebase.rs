@@ -437,12 +437,8 @@ pub fn reorder_migrator(lib: &Path, text: &str, moved: &[String]) -> Result<Stri
         for m in moved {
             order.extend((0..slots.len()).filter(|&i| slots[i].0.as_ref() == Some(m)));
         }
-        for (slot, &from) in slots.iter().zip(&order) {
-            if slot.1 != slots[from].1 {
-                let (a, b) = slots[from].1;
-                edits.push((slot.1, text[a..b].to_string()));
-            }
-        }
+        let ranges: Vec<(usize, usize)> = slots.iter().map(|s| s.1).collect();
+        edits.extend(slot_edits(text, &ranges, &order));
     }
     edits.sort_by_key(|e| std::cmp::Reverse(e.0.0));
     let mut s = text.to_string();
@@ -450,6 +446,66 @@ pub fn reorder_migrator(lib: &Path, text: &str, moved: &[String]) -> Result<Stri
         s.replace_range(a..b, &new);
     }
     Ok(s)
+}
+
+/// The edits putting item `order[i]` into slot `i` (`ranges` are the items' byte ranges).
+///
+/// When every item is alone on its line, followed by nothing but an optional comma and an
+/// optional `//` comment, the comment travels with its item (the comma stays with the
+/// slot); otherwise only the items' own text moves.
+fn slot_edits(text: &str, ranges: &[(usize, usize)], order: &[usize]) -> Vec<((usize, usize), String)> {
+    struct Slot {
+        /// The item.
+        item: (usize, usize),
+        /// The end of the item and its comma.
+        sep_end: usize,
+        /// The end of the line (trailing whitespace excluded).
+        line_end: usize,
+    }
+    let slots: Vec<Slot> = ranges
+        .iter()
+        .map(|&(a, b)| {
+            let rest = &text[b..];
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            let sep_end = if trimmed.starts_with(',') {
+                b + (rest.len() - trimmed.len()) + 1
+            } else {
+                b
+            };
+            let line = &text[sep_end..];
+            let line = &line[..line.find('\n').unwrap_or(line.len())];
+            Slot {
+                item: (a, b),
+                sep_end,
+                line_end: sep_end + line.trim_end().len(),
+            }
+        })
+        .collect();
+    let carry = slots.iter().all(|s| {
+        let before = &text[..s.item.0];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let after = text[s.sep_end..s.line_end].trim_start();
+        before[line_start..].trim().is_empty() && (after.is_empty() || after.starts_with("//"))
+    });
+    let mut edits = Vec::new();
+    for (i, &from) in order.iter().enumerate() {
+        if i == from {
+            continue;
+        }
+        let (slot, item) = (&slots[i], &slots[from]);
+        if carry {
+            let new = format!(
+                "{}{}{}",
+                &text[item.item.0..item.item.1],
+                &text[slot.item.1..slot.sep_end],
+                &text[item.sep_end..item.line_end]
+            );
+            edits.push(((slot.item.0, slot.line_end), new));
+        } else {
+            edits.push((slot.item, text[item.item.0..item.item.1].to_string()));
+        }
+    }
+    edits
 }
 
 /// Finds the first `vec![...]` macro in a block (the returned list).
@@ -651,9 +707,9 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20240101_000000_a::Migration),
-            Box::new(m20240201_000000_c::Migration),
+            Box::new(m20240201_000000_c::Migration), // c
             Box::new(m20240301_000000_b::Migration),
-            Box::new(m20240202_000000_d::Migration), // last
+            Box::new(m20240202_000000_d::Migration) // d
         ]
     }
 }
@@ -670,7 +726,7 @@ impl MigratorTrait for Migrator {
         let s = replace_words(&s, &map);
         assert!(
             s.contains(
-                "mod m20240101_000000_a;\nmod m20240301_000000_b; // from the other branch\nmod m20261203_080000_c;\nmod m20261203_080001_d;\n"
+                "mod m20240101_000000_a;\nmod m20240301_000000_b;\nmod m20261203_080000_c; // from the other branch\nmod m20261203_080001_d;\n"
             ),
             "{s}"
         );
@@ -678,8 +734,9 @@ impl MigratorTrait for Migrator {
             s.contains(
                 "            Box::new(m20240101_000000_a::Migration),
             Box::new(m20240301_000000_b::Migration),
-            Box::new(m20261203_080000_c::Migration),
-            Box::new(m20261203_080001_d::Migration), // last"
+            Box::new(m20261203_080000_c::Migration), // c
+            Box::new(m20261203_080001_d::Migration) // d
+        ]"
             ),
             "{s}"
         );
