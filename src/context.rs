@@ -14,7 +14,10 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub manifest_path: Option<PathBuf>,
+    /// The first `--database-url`, the one every command but `rebase` uses.
     pub database_url: Option<String>,
+    /// Every `--database-url` given, in order (`rebase` looks at each).
+    pub database_urls: Vec<String>,
     pub schema: Option<String>,
 }
 
@@ -39,6 +42,20 @@ impl Ctx {
             url.schema = opts.schema.clone().or_else(|| ws.config.schema.clone());
         }
         Ok(url)
+    }
+
+    /// Every database the command line names: the resolved URL, then each further
+    /// `--database-url` (with the same schema rules).
+    pub fn all_urls(&self, opts: &Options) -> Result<Vec<DbUrl>> {
+        let mut urls = vec![self.url.clone()];
+        for raw in opts.database_urls.iter().skip(1) {
+            let mut url = DbUrl::parse(raw, &self.ws.root, config::UrlSource::CommandLine)?;
+            if url.engine.has_schemas() {
+                url.schema = opts.schema.clone().or_else(|| self.ws.config.schema.clone());
+            }
+            urls.push(url);
+        }
+        Ok(urls)
     }
 
     /// Reloads the workspace (after `init` changed it).

@@ -114,6 +114,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A command line clap accepts but the command cannot use (exit 2, as clap's own).
+    #[error("{0}")]
+    Usage(String),
+
+    /// `rebase`: the migrations cannot be given new versions; nothing was changed.
+    #[error("refusing to rebase: {reason}")]
+    RebaseRefused { reason: String, hint: String },
+
     #[error("{0}")]
     Other(String),
 }
@@ -137,7 +145,8 @@ impl Error {
             OutOfOrder(_) => exit_codes::OUT_OF_ORDER,
             Untracked { .. } => exit_codes::UNTRACKED,
             MigrationFailed { .. } => exit_codes::MIGRATION,
-            Refused { .. } => exit_codes::REFUSED,
+            Refused { .. } | RebaseRefused { .. } => exit_codes::REFUSED,
+            Usage(_) => exit_codes::USAGE,
             LockTimeout { .. } => exit_codes::LOCKED,
             BackupInvalid { .. } => exit_codes::BAD_BACKUP,
             Tool { .. } => exit_codes::TOOL,
@@ -204,6 +213,7 @@ impl Error {
                 hint
             }
             Refused { hint, .. } => hint.clone(),
+            RebaseRefused { hint, .. } => hint.clone(),
             Seed { hint, .. } => hint.clone(),
             NoSeedProfile { available, .. } if available.is_empty() => {
                 "put one file per table (`<table>.yaml`, `.json` or `.csv`) in that folder, or write the current data there with `cargo dbm seed --dump`".into()

@@ -6,6 +6,7 @@ mod check;
 mod create;
 mod init;
 mod migrate;
+mod rebase;
 mod reset;
 mod restore;
 mod seed;
@@ -17,7 +18,7 @@ use crate::error::Result;
 use crate::exit_codes;
 use crate::ops::Options;
 use crate::shell::{Format, Shell};
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// cargo passes the subcommand's name as the first argument: `cargo-dbm dbm <args>`.
@@ -44,8 +45,9 @@ struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     manifest_path: Option<PathBuf>,
     /// Database URL (default: DATABASE_URL, .env, [workspace.metadata.dbm] database-url, or data/<name>.db).
-    #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
-    database_url: Option<String>,
+    /// `rebase` takes it more than once, to look at several databases.
+    #[arg(long, global = true, value_name = "URL", hide_env_values = true, action = ArgAction::Append)]
+    database_url: Vec<String>,
     /// PostgreSQL schema to work in (default: the server's search_path).
     #[arg(long, global = true, env = "DATABASE_SCHEMA", value_name = "SCHEMA")]
     schema: Option<String>,
@@ -125,6 +127,8 @@ enum Command {
     Restore(restore::RestoreArgs),
     /// Load seed data in one transaction (--minimal, --profile, --clear); --dump writes it out.
     Seed(seed::SeedArgs),
+    /// Give this branch's unapplied migrations new versions after the newest applied one.
+    Rebase(rebase::RebaseArgs),
 }
 
 fn after_help() -> String {
@@ -174,7 +178,8 @@ pub fn main() -> i32 {
     };
     let opts = Options {
         manifest_path: cli.global.manifest_path.clone(),
-        database_url: cli.global.database_url.clone(),
+        database_url: cli.global.database_url.first().cloned(),
+        database_urls: cli.global.database_url.clone(),
         schema: cli.global.schema.clone(),
     };
     let error_shell = Shell::new(cli.global.format, false);
@@ -195,6 +200,11 @@ pub fn main() -> i32 {
 }
 
 async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
+    if opts.database_urls.len() > 1 && !matches!(command, Command::Rebase(_)) {
+        return Err(crate::Error::Usage(
+            "`--database-url` was given more than once; only `cargo dbm rebase` looks at several databases".into(),
+        ));
+    }
     let ctx = crate::ops::Ctx::load(shell, &opts);
     match command {
         Command::Init(a) => init::run(ctx?, &opts, a).await,
@@ -213,6 +223,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Backup(a) => backup::run(ctx?, a).await,
         Command::Restore(a) => restore::run(ctx?, a).await,
         Command::Seed(a) => seed::run(ctx?, a).await,
+        Command::Rebase(a) => rebase::run(ctx?, &opts, a).await,
     }
 }
 

@@ -18,6 +18,7 @@ mod mariadb;
 mod migrate;
 mod out_of_order;
 mod real_projects;
+mod rebase;
 mod rebuild;
 mod safety;
 mod sea_orm_v1;
