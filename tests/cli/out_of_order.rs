@@ -159,3 +159,27 @@ dual!(a_pending_migration_older_than_an_applied_one, |env| {
     assert_eq!(env.tracked(), [A, B, C]);
     env.dbm(&["check", "--no-entities"]).ok();
 });
+
+dual!(a_rebase_moves_the_branch_after_the_applied_head, |env| {
+    merged_state(&env);
+    sort_registrations(&env.fx);
+    env.dbm(&["up"]).expect_code(20);
+    let out = env.dbm(&["rebase", "--format", "json"]);
+    out.ok();
+    let v = out.json();
+    let renamed = v["renames"][0]["to"].as_str().unwrap().to_string();
+    assert_eq!(v["renames"][0]["from"], B);
+    assert!(renamed.as_str() > C && renamed.ends_with("_create_b"), "{renamed}");
+    // In order now: no refusal, no out-of-order record.
+    env.dbm(&["check", "--no-entities"]).expect_code(3);
+    env.dbm(&["up"]).ok();
+    assert_eq!(env.tracked(), [A.to_string(), C.to_string(), renamed.clone()]);
+    assert!(
+        !history_directions(&env).iter().any(|h| h.starts_with("out-of-order")),
+        "{:?}",
+        history_directions(&env)
+    );
+    env.dbm(&["check", "--no-entities"]).ok();
+    env.dbm(&["down"]).ok();
+    assert_eq!(env.tracked(), [A, C]);
+});
