@@ -25,6 +25,11 @@ pub struct UpArgs {
     /// [workspace.metadata.dbm] makes it the default. Without it, `up` refuses them.
     #[arg(long)]
     out_of_order: bool,
+    /// Print every statement the migrations would execute (tracking tables included), with
+    /// parameters and times, and change nothing: run inside a transaction that is rolled
+    /// back (or on a scratch database for migrations that cannot run in one).
+    #[arg(long)]
+    dry_run: bool,
     /// Seconds to wait for another `cargo dbm` holding the migration lock.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
@@ -34,6 +39,10 @@ pub struct UpArgs {
 pub struct DownArgs {
     /// How many to revert (default 1), a revision to go back to (it stays applied), or `base`.
     target: Option<String>,
+    /// Print every statement the reverts would execute, with parameters and times, and
+    /// change nothing (a transaction rolled back, or a scratch database).
+    #[arg(long)]
+    dry_run: bool,
     /// Seconds to wait for another `cargo dbm` holding the migration lock.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
@@ -42,16 +51,31 @@ pub struct DownArgs {
 }
 
 pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
+    let late = if args.out_of_order {
+        crate::ops::migrate::Late::Apply
+    } else {
+        crate::ops::migrate::Late::Refuse
+    };
+    if args.dry_run {
+        if args.baseline.is_some() {
+            return Err(crate::Error::Config("`--dry-run` cannot be combined with `--baseline`".into()));
+        }
+        let report = crate::ops::dry_run::dry_run(
+            &ctx,
+            Direction::Up,
+            args.target.as_deref(),
+            late,
+            Duration::from_secs(args.lock_timeout),
+        )
+        .await?;
+        return dry_report(&ctx, report);
+    }
     let outcome = crate::ops::migrate::up(
         &ctx,
         args.target.as_deref(),
         args.baseline.as_deref(),
         args.backup,
-        if args.out_of_order {
-            crate::ops::migrate::Late::Apply
-        } else {
-            crate::ops::migrate::Late::Refuse
-        },
+        late,
         Duration::from_secs(args.lock_timeout),
     )
     .await?;
@@ -60,6 +84,17 @@ pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
 }
 
 pub async fn down(ctx: Ctx, args: DownArgs) -> Result<i32> {
+    if args.dry_run {
+        let report = crate::ops::dry_run::dry_run(
+            &ctx,
+            Direction::Down,
+            args.target.as_deref(),
+            crate::ops::migrate::Late::Refuse,
+            Duration::from_secs(args.lock_timeout),
+        )
+        .await?;
+        return dry_report(&ctx, report);
+    }
     if args.target.as_deref() == Some("base") {
         let protected = ctx.ws.config.protected;
         crate::guard::confirm(
@@ -135,5 +170,78 @@ pub(super) fn report(ctx: &Ctx, o: &Outcome) {
     }
     if sh.format == Format::Json {
         sh.json(&serde_json::to_value(o).unwrap_or_default());
+    }
+}
+
+/// Prints a dry run: the SQL on stdout (a script to read, with times and parameters as
+/// comments), the summary on stderr; `--format json` prints the report.
+fn dry_report(ctx: &Ctx, mut report: crate::ops::dry_run::Report) -> Result<i32> {
+    use crate::ops::dry_run::Ran;
+    let sh = &ctx.shell;
+    let failure = report.failure.take();
+    if sh.format == Format::Json {
+        sh.json(&serde_json::to_value(&report).unwrap_or_default());
+        return failure.map_or(Ok(exit_codes::OK), Err);
+    }
+    if report.migrations.is_empty() && failure.is_none() {
+        sh.status(
+            "Finished",
+            match report.direction {
+                Direction::Up => "nothing to apply",
+                Direction::Down => "nothing to revert",
+            },
+        );
+        return Ok(exit_codes::OK);
+    }
+    let mut out = String::new();
+    let place = match &report.ran {
+        Ran::RolledBack => format!("{}, in a transaction rolled back at the end", ctx.url.redacted()),
+        Ran::Scratch { reason } => format!("a scratch database: {reason}"),
+    };
+    out.push_str(&format!(
+        "-- cargo dbm {} --dry-run: {} migration(s), run on {place}\n",
+        report.direction,
+        report.migrations.len()
+    ));
+    if !report.setup.is_empty() {
+        out.push_str("\n-- the tracking tables (missing: created for the dry run, rolled back with it)\n");
+        push_statements(&mut out, &report.setup);
+    }
+    for m in &report.migrations {
+        let version = m.version.as_deref().unwrap_or_default();
+        let note = if report.out_of_order.iter().any(|v| v == version) {
+            " (out of order)"
+        } else {
+            ""
+        };
+        out.push_str(&format!("\n-- {version} ({}){note}\n", report.direction));
+        push_statements(&mut out, &m.statements);
+    }
+    print!("{out}");
+    if let Some(f) = failure {
+        sh.warn("nothing was changed: the dry run was rolled back");
+        return Err(f);
+    }
+    let n: usize = report.migrations.iter().map(|m| m.statements.len()).sum();
+    sh.status(
+        "Dry run",
+        format!(
+            "{} migration(s), {n} statement(s); nothing was changed",
+            report.migrations.len()
+        ),
+    );
+    Ok(exit_codes::OK)
+}
+
+fn push_statements(out: &mut String, statements: &[crate::runner::protocol::Captured]) {
+    for c in statements {
+        let sql = c.sql.trim_end();
+        let end = if sql.ends_with(';') { "" } else { ";" };
+        let ms = c.micros as f64 / 1000.0;
+        out.push_str(&format!("{sql}{end} -- {ms:.3} ms"));
+        if let Some(p) = &c.params {
+            out.push_str(&format!(", parameters {p}"));
+        }
+        out.push('\n');
     }
 }

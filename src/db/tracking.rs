@@ -241,6 +241,15 @@ pub async fn install(db: &Db, table: &str) -> Result<()> {
         .await
 }
 
+/// The statements of [`install`] (without the schema), for a dry run to run inside its
+/// transaction where the tables are missing.
+pub fn install_sql(engine: Engine, table: &str) -> Vec<String> {
+    vec![
+        create_tracking_table(table, form(), engine),
+        create_history_table(engine.backend()),
+    ]
+}
+
 /// Who is running this, for the audit table: `user@host`.
 pub fn applied_by() -> String {
     let user = ["USER", "LOGNAME", "USERNAME"]

@@ -111,7 +111,9 @@ pub async fn reset(ctx: &Ctx, lock_timeout: Duration) -> Result<Outcome> {
     .await
 }
 
-fn steps(status: &Status, direction: Direction, target: Option<&str>, late: Late) -> Result<Vec<Step>> {
+/// The steps of `up`/`down` for this state: refused when it is incomplete, and when `up`
+/// would apply out of order and `late` does not allow it.
+pub(crate) fn plan(status: &Status, direction: Direction, target: Option<&str>, late: Late) -> Result<Vec<Step>> {
     status.ensure_complete()?;
     match direction {
         Direction::Up => {
@@ -183,7 +185,7 @@ async fn run(
     if direction == Direction::Up {
         check_untracked(ctx, &status, &before).await?;
     }
-    let mut planned = steps(&status, direction, target, late)?;
+    let mut planned = plan(&status, direction, target, late)?;
     let applied_order_differs = direction == Direction::Down && status.applied_order_differs();
     if let Before::Baseline(rev) = before {
         // What remains after the baseline.
@@ -327,7 +329,7 @@ async fn locked(
         db.close().await;
         return Err(Error::PartiallyApplied(status.partial.clone()));
     }
-    let steps = match steps(&status, direction, target, late) {
+    let steps = match plan(&status, direction, target, late) {
         Ok(steps) => steps,
         Err(e) => {
             db.close().await;

@@ -5,6 +5,7 @@ pub mod autogen;
 pub mod backup;
 pub mod check;
 pub mod create;
+pub mod dry_run;
 pub mod init;
 pub mod migrate;
 pub mod rebase;

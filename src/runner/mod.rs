@@ -14,6 +14,7 @@ mod seed;
 pub use build::{build, build_capture, build_entities, use_tracking_form_of};
 pub use protocol::{Direction, Event, Mode, Step};
 
+
 use crate::config::DbUrl;
 use crate::error::{Error, Result};
 use crate::shell::Shell;
