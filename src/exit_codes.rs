@@ -53,6 +53,10 @@ pub const UNSUPPORTED: i32 = 18;
 /// and recorded with `stamp`.
 pub const PARTIAL: i32 = 19;
 
+/// The Migrator's file holds git conflict markers (a merge left it conflicted):
+/// `cargo dbm resolve` resolves the hunks that only register migrations.
+pub const CONFLICT: i32 = 21;
+
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
     (OK, "success"),
@@ -98,6 +102,10 @@ pub const TABLE: &[(i32, &str)] = &[
     (
         PARTIAL,
         "a migration outside a transaction started and never finished (partially applied)",
+    ),
+    (
+        CONFLICT,
+        "the Migrator's file has merge conflict markers (cargo dbm resolve)",
     ),
 ];
 

@@ -222,6 +222,9 @@ impl MigratorSource {
 
     /// Parses `text` as the content of `lib`, and reads the migration files it names.
     pub fn parse(lib: &Path, text: String) -> Result<Self> {
+        if crate::merge::has_conflict_markers(&text) {
+            return Err(Error::ConflictMarkers { file: lib.to_path_buf() });
+        }
         let parsed = parse_lib(lib, &text)?;
         Ok(MigratorSource {
             lib: lib.to_path_buf(),
@@ -446,7 +449,7 @@ fn insert_mod(src: &Layout, text: &str, module: &str) -> String {
 }
 
 /// Finds the first `vec![...]` macro in a block (the returned list).
-fn find_vec_macro(block: &syn::Block) -> Option<syn::Macro> {
+pub(crate) fn find_vec_macro(block: &syn::Block) -> Option<syn::Macro> {
     struct V(Option<syn::Macro>);
     impl<'a> syn::visit::Visit<'a> for V {
         fn visit_macro(&mut self, m: &'a syn::Macro) {
@@ -475,7 +478,7 @@ fn first_string_literal(block: &syn::Block) -> Option<String> {
 }
 
 /// `Box::new(module::Migration)` or `Box::new(module::Migration {})` → `module`.
-fn migration_module(e: &Expr) -> Option<String> {
+pub(crate) fn migration_module(e: &Expr) -> Option<String> {
     let Expr::Call(call) = e else { return None };
     let arg = call.args.first()?;
     let path = match arg {
@@ -552,6 +555,9 @@ pub struct Discovery {
     pub unfollowed: Vec<Private>,
     /// Every file read or looked for.
     pub inputs: Vec<PathBuf>,
+    /// Files with git conflict markers (not parsed: they do not compile either). Not
+    /// `#[serde(default)]`: a cache entry from before this field was known is not used.
+    pub conflicted: Vec<PathBuf>,
 }
 
 /// Finds the types implementing `MigratorTrait` in the library whose root file is `root`,
@@ -578,6 +584,7 @@ struct Walker {
     /// `impl MigratorTrait`: file, module, module folder, type path.
     impls: Vec<(PathBuf, Vec<String>, PathBuf, Vec<String>)>,
     unfollowed: Vec<Private>,
+    conflicted: Vec<PathBuf>,
 }
 
 impl Walker {
@@ -587,6 +594,10 @@ impl Walker {
             return;
         };
         if !(text.contains("mod ") || text.contains("pub use") || text.contains("MigratorTrait")) {
+            return;
+        }
+        if crate::merge::has_conflict_markers(&text) {
+            self.conflicted.push(file.to_path_buf());
             return;
         }
         // A file that does not parse does not compile either: cargo will say why.
@@ -753,6 +764,7 @@ impl Walker {
             found,
             unfollowed: self.unfollowed,
             inputs,
+            conflicted: self.conflicted,
         }
     }
 }
@@ -761,7 +773,7 @@ fn is_pub(vis: &syn::Visibility) -> bool {
     matches!(vis, syn::Visibility::Public(_))
 }
 
-fn is_migrator_impl(imp: &syn::ItemImpl) -> bool {
+pub(crate) fn is_migrator_impl(imp: &syn::ItemImpl) -> bool {
     imp.trait_
         .as_ref()
         .and_then(|(_, p, _)| p.segments.last())
@@ -859,7 +871,7 @@ fn line_start(text: &str, line: usize) -> usize {
         .sum()
 }
 
-fn offset(text: &str, lc: LineColumn) -> usize {
+pub(crate) fn offset(text: &str, lc: LineColumn) -> usize {
     let start = line_start(text, lc.line);
     let line = &text[start..];
     start + line.char_indices().nth(lc.column).map(|(i, _)| i).unwrap_or(line.len())
