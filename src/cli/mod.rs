@@ -5,8 +5,10 @@ mod backup;
 mod check;
 mod create;
 mod init;
+mod merge_driver;
 mod migrate;
 mod reset;
+mod resolve;
 mod restore;
 mod seed;
 mod stamp;
@@ -125,6 +127,11 @@ enum Command {
     Restore(restore::RestoreArgs),
     /// Load seed data in one transaction (--minimal, --profile, --clear); --dump writes it out.
     Seed(seed::SeedArgs),
+    /// Resolve merge conflicts in the Migrator's file that only register migrations.
+    Resolve(resolve::ResolveArgs),
+    /// git's merge driver for the Migrator's file (set up by `init`): BASE OURS THEIRS [PATH].
+    #[command(hide = true)]
+    MergeDriver(merge_driver::MergeDriverArgs),
 }
 
 fn after_help() -> String {
@@ -195,6 +202,12 @@ pub fn main() -> i32 {
 }
 
 async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
+    // Commands that work without the workspace (or on one that cannot be loaded).
+    let command = match command {
+        Command::MergeDriver(a) => return merge_driver::run(&shell, a),
+        Command::Resolve(a) => return resolve::run(shell, &opts, a),
+        other => other,
+    };
     let ctx = crate::ops::Ctx::load(shell, &opts);
     match command {
         Command::Init(a) => init::run(ctx?, &opts, a).await,
@@ -213,6 +226,8 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Backup(a) => backup::run(ctx?, a).await,
         Command::Restore(a) => restore::run(ctx?, a).await,
         Command::Seed(a) => seed::run(ctx?, a).await,
+        // Handled above.
+        Command::Resolve(_) | Command::MergeDriver(_) => Ok(exit_codes::USAGE),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod check;
 pub mod create;
 pub mod init;
 pub mod migrate;
+pub mod resolve;
 pub mod restore;
 pub mod seed;
 pub mod stamp;
