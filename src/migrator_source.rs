@@ -223,7 +223,9 @@ impl MigratorSource {
     /// Parses `text` as the content of `lib`, and reads the migration files it names.
     pub fn parse(lib: &Path, text: String) -> Result<Self> {
         if crate::merge::has_conflict_markers(&text) {
-            return Err(Error::ConflictMarkers { file: lib.to_path_buf() });
+            return Err(Error::ConflictMarkers {
+                file: lib.to_path_buf(),
+            });
         }
         let parsed = parse_lib(lib, &text)?;
         Ok(MigratorSource {

@@ -443,9 +443,7 @@ fn conflicted_migrator(conflicted: &[PathBuf], none_found: bool) -> Option<PathB
     let migrator = conflicted
         .iter()
         .find(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("MigratorTrait")));
-    migrator
-        .or_else(|| conflicted.first().filter(|_| none_found))
-        .cloned()
+    migrator.or_else(|| conflicted.first().filter(|_| none_found)).cloned()
 }
 
 /// The Migrator `f` has no public path: which item to make `pub`.

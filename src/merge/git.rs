@@ -247,7 +247,7 @@ fn merge_file(ours: &Path, base: &Path, theirs: &Path, diff3: bool) -> Result<i3
         .status()
         .context(|| "could not run `git merge-file`".to_string())?;
     match status.code() {
-        Some(n) if n >= 0 && n < 128 => Ok(n),
+        Some(n) if (0..128).contains(&n) => Ok(n),
         _ => Err(Error::Other(format!(
             "`git merge-file` failed on `{}` ({status})",
             ours.display()

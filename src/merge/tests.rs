@@ -221,9 +221,7 @@ fn resolves_mod_and_entry_hunks() {
     assert_eq!(res.resolved[1].modules, ["m2_b", "m3_c"]);
     assert_eq!(
         res.text,
-        lib(&["m1_a", "m2_b", "m3_c"])
-            .replace("prelude::*;\n\n", "prelude::*;\n\n")
-            .replace("\n#[async_trait::async_trait]", "")
+        lib(&["m1_a", "m2_b", "m3_c"]).replace("\n#[async_trait::async_trait]", "")
     );
     assert!(!has_conflict_markers(&res.text));
     assert_eq!(parses(&res.text), ["m1_a", "m2_b", "m3_c"]);

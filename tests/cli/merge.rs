@@ -120,7 +120,7 @@ fn the_merge_driver_merges_both_branches_migrations() {
     assert_registered_in_order(&lib, &both);
 
     fx.dbm(&["up"]).ok();
-    let mut want = vec![phone.clone(), email.clone()];
+    let mut want = [phone.clone(), email.clone()];
     want.sort();
     let got = applied(&fx);
     assert!(want.iter().all(|v| got.contains(v)), "{got:?}");
