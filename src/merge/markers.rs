@@ -241,6 +241,9 @@ fn resolve_hunk(h: &Hunk, lines: &[&str], known: &BTreeSet<String>) -> Result<(K
         .chain(base.iter().flatten())
         .map(|r| r.0 as u8)
         .collect();
+    if kinds.is_empty() {
+        return Err("holds no migration registration".into());
+    }
     if kinds.len() > 1 {
         return Err("mixes `mod` lines and `Box::new(…)` entries".into());
     }

@@ -296,4 +296,7 @@ fn broken_markers_are_reported() {
     assert_eq!(res.unresolved.len(), 1);
     assert_eq!(res.text, "mod a;\n<<<<<<< ours\nmod b;\n");
     assert!(!has_conflict_markers("a\n=======\nb\n"));
+    // a hunk of blank lines only is not a registration conflict
+    let blank = "mod a;\n<<<<<<< ours\n\n=======\n\n\n>>>>>>> theirs\n";
+    assert_eq!(resolve(blank).text, blank);
 }
