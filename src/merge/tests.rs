@@ -300,3 +300,137 @@ fn broken_markers_are_reported() {
     let blank = "mod a;\n<<<<<<< ours\n\n=======\n\n\n>>>>>>> theirs\n";
     assert_eq!(resolve(blank).text, blank);
 }
+
+#[test]
+fn a_mixed_kind_hunk_is_left_alone() {
+    let text = "<<<<<<< ours\nmod m2_b;\n=======\n            Box::new(m2_b::Migration),\n>>>>>>> theirs\n";
+    let res = resolve(text);
+    assert_eq!(res.text, text);
+    assert_eq!(res.unresolved[0].reason, "mixes `mod` lines and `Box::new(…)` entries");
+}
+
+#[test]
+fn discovery_and_parsing_name_a_file_with_conflict_markers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib_rs = dir.path().join("lib.rs");
+    std::fs::write(&lib_rs, MODS_HUNK).unwrap();
+    let found = crate::migrator_source::find_migrators(&lib_rs);
+    assert!(found.found.is_empty());
+    assert_eq!(found.conflicted, [lib_rs.clone()]);
+    let err = crate::migrator_source::MigratorSource::parse(&lib_rs, MODS_HUNK.into()).unwrap_err();
+    assert_eq!(err.exit_code(), crate::exit_codes::CONFLICT);
+    assert!(err.to_string().contains("lib.rs"), "{err}");
+    assert!(err.hint().unwrap().contains("cargo dbm resolve"));
+}
+
+mod git {
+    use super::lib;
+    use crate::merge::git::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let ok = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    #[test]
+    fn attributes_lines_quote_spaces() {
+        assert_eq!(
+            attributes_line("migration/src/lib.rs"),
+            "migration/src/lib.rs merge=cargo-dbm-migrator"
+        );
+        assert_eq!(
+            attributes_line("my app/src/migrator.rs"),
+            "\"my app/src/migrator.rs\" merge=cargo-dbm-migrator"
+        );
+    }
+
+    #[test]
+    fn install_is_idempotent_and_keeps_the_attributes_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let file = root.join("migration/src/lib.rs");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, lib(&["m1_a"])).unwrap();
+        assert_eq!(state(&file), DriverState::NotARepository);
+        assert!(install(&file).unwrap().is_none());
+
+        git(&root, &["init", "-q", "-b", "main"]);
+        std::fs::write(root.join(".gitattributes"), "*.png binary").unwrap();
+        assert_eq!(state(&file), DriverState::NotConfigured);
+        let first = install(&file).unwrap().unwrap();
+        assert!(first.wrote_attributes && first.wrote_config);
+        assert_eq!(
+            std::fs::read_to_string(root.join(".gitattributes")).unwrap(),
+            "*.png binary\nmigration/src/lib.rs merge=cargo-dbm-migrator\n"
+        );
+        assert_eq!(state(&file), DriverState::Configured);
+        let again = install(&file).unwrap().unwrap();
+        assert!(!again.wrote_attributes && !again.wrote_config);
+        assert_eq!(
+            std::fs::read_to_string(root.join(".gitattributes"))
+                .unwrap()
+                .matches("merge=")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_driver_merges_registrations_or_leaves_gits_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::fs::write(p("base"), lib(&["m1_a"])).unwrap();
+        std::fs::write(p("ours"), lib(&["m1_a", "m3_c"])).unwrap();
+        std::fs::write(p("theirs"), lib(&["m1_a", "m2_b"])).unwrap();
+        assert_eq!(
+            merge_driver(&p("base"), &p("ours"), &p("theirs")).unwrap(),
+            Merged::Registrations
+        );
+        assert_eq!(
+            std::fs::read_to_string(p("ours")).unwrap(),
+            lib(&["m1_a", "m2_b", "m3_c"])
+        );
+
+        // Both sides changed the skeleton, elsewhere: git merges it, the registrations'
+        // conflicts are resolved.
+        let ours = lib(&["m1_a", "m3_c"]).replace("pub use", "// ours\npub use");
+        let theirs = lib(&["m1_a", "m2_b"]).replace("}\n}\n", "}\n}\n// theirs\n");
+        std::fs::write(p("ours"), &ours).unwrap();
+        std::fs::write(p("theirs"), &theirs).unwrap();
+        assert_eq!(
+            merge_driver(&p("base"), &p("ours"), &p("theirs")).unwrap(),
+            Merged::ResolvedConflicts
+        );
+        let merged = std::fs::read_to_string(p("ours")).unwrap();
+        assert!(
+            merged.starts_with("// ours\n") && merged.ends_with("// theirs\n"),
+            "{merged}"
+        );
+        assert!(merged.contains("mod m1_a;\nmod m2_b;\nmod m3_c;\n"), "{merged}");
+
+        // Conflicting code: git's markers are left.
+        let ours = lib(&["m1_a", "m3_c"]).replace("pub struct Migrator;", "pub struct Migrator; // ours");
+        let theirs = lib(&["m1_a", "m2_b"]).replace("pub struct Migrator;", "pub struct Migrator; // theirs");
+        std::fs::write(p("ours"), &ours).unwrap();
+        std::fs::write(p("theirs"), &theirs).unwrap();
+        assert_eq!(
+            merge_driver(&p("base"), &p("ours"), &p("theirs")).unwrap(),
+            Merged::Conflict
+        );
+        let merged = std::fs::read_to_string(p("ours")).unwrap();
+        assert!(
+            merged.contains("<<<<<<< ours\n") && merged.contains(">>>>>>> theirs\n"),
+            "{merged}"
+        );
+        assert!(!p("ours.dbm-scratch").exists());
+    }
+}
