@@ -93,6 +93,15 @@ fn has_line(text: &str, rel: &str) -> bool {
     text.lines().any(|l| l.trim() == wanted)
 }
 
+/// Whether git sees the driver as `rel`'s merge attribute (whatever line of which
+/// attributes file sets it), or, if git cannot answer, whether `.gitattributes` has our line.
+fn has_attribute(root: &Path, rel: &str) -> bool {
+    match git(root, &["check-attr", "merge", "--", rel]) {
+        Some(out) => out.trim_end().ends_with(&format!(": merge: {DRIVER}")),
+        None => std::fs::read_to_string(root.join(".gitattributes")).is_ok_and(|t| has_line(&t, rel)),
+    }
+}
+
 /// Whether the clone's configuration runs the driver.
 fn has_config(root: &Path) -> bool {
     git(root, &["config", "--get", &format!("merge.{DRIVER}.driver")]).as_deref() == Some(DRIVER_COMMAND)
@@ -103,9 +112,8 @@ pub fn state(file: &Path) -> DriverState {
     let Some(root) = repository(file) else {
         return DriverState::NotARepository;
     };
-    let attrs = std::fs::read_to_string(root.join(".gitattributes")).unwrap_or_default();
     match relative(&root, file) {
-        Some(rel) if has_line(&attrs, &rel) && has_config(&root) => DriverState::Configured,
+        Some(rel) if has_attribute(&root, &rel) && has_config(&root) => DriverState::Configured,
         _ => DriverState::NotConfigured,
     }
 }
@@ -131,7 +139,7 @@ pub fn install(file: &Path) -> Result<Option<Install>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::io(format!("could not read `{}`", attributes.display()), e)),
     };
-    let wrote_attributes = !has_line(&text, &rel);
+    let wrote_attributes = !has_line(&text, &rel) && !has_attribute(&root, &rel);
     if wrote_attributes {
         let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
         let sep = if text.is_empty() || text.ends_with('\n') {

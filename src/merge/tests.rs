@@ -382,6 +382,16 @@ mod git {
                 .count(),
             1
         );
+
+        // Set by another line (or another attributes file): not written again.
+        std::fs::write(root.join(".gitattributes"), "").unwrap();
+        std::fs::write(
+            root.join("migration/.gitattributes"),
+            "src/*.rs merge=cargo-dbm-migrator\n",
+        )
+        .unwrap();
+        assert_eq!(state(&file), DriverState::Configured);
+        assert!(!install(&file).unwrap().unwrap().wrote_attributes);
     }
 
     #[test]
