@@ -76,27 +76,16 @@ pub fn resolve(text: &str) -> Resolution {
             .filter_map(|(l, _)| classify(l, &known).filter(|c| c.0 == kind).map(|c| c.1))
             .collect()
     };
-    let (outside_mods, outside_entries) = (outside(Kind::Mod), outside(Kind::Entry));
 
     // Replacement lines for each resolved hunk, by its start.
     let mut replaced: Vec<(usize, usize, Vec<String>)> = Vec::new();
     for h in &hunks {
-        match resolve_hunk(h, &lines, &known) {
-            Ok((kind, chosen)) => {
-                let outside = if kind == Kind::Mod {
-                    &outside_mods
-                } else {
-                    &outside_entries
-                };
-                let chosen: Vec<(String, String)> = chosen.into_iter().filter(|(m, _)| !outside.contains(m)).collect();
+        match resolve_hunk(h, &lines, &known, outside) {
+            Ok((_, modules, body)) => {
                 res.resolved.push(Resolved {
                     line: h.start + 1,
-                    modules: chosen.iter().map(|c| c.0.clone()).collect(),
+                    modules,
                 });
-                let body = chosen
-                    .into_iter()
-                    .map(|(_, l)| if kind == Kind::Entry { with_comma(&l) } else { l })
-                    .collect();
                 replaced.push((h.start, h.end, body));
             }
             Err(reason) => res.unresolved.push(Unresolved {
@@ -203,25 +192,64 @@ fn classify(line: &str, known: &BTreeSet<String>) -> Option<(Kind, String)> {
     mod_line(line).filter(|m| known.contains(m)).map(|m| (Kind::Mod, m))
 }
 
-/// The registrations of one side: `(module, line)`, or the first line that is not one.
-fn side(idx: &[usize], lines: &[&str], known: &BTreeSet<String>) -> Result<Vec<(Kind, String, String)>, usize> {
-    let mut out = Vec::new();
+/// One side of a hunk: its registrations `(kind, module, line)`, and what closes the list
+/// after the last entry on its line (`]`, as `cargo dbm create` leaves a list that was
+/// written on one line: `Box::new(m2::Migration),]`).
+#[derive(Default)]
+struct Side {
+    regs: Vec<(Kind, String, String)>,
+    close: Option<String>,
+}
+
+impl Side {
+    fn names(&self) -> Vec<String> {
+        self.regs.iter().map(|r| r.1.clone()).collect()
+    }
+}
+
+/// An entry followed by the end of the list on its line: `(module, entry line, the rest)`.
+fn entry_with_close(line: &str) -> Option<(String, String, String)> {
+    let (body, eol) = split_eol(line);
+    let (entry, close) = body.split_at(body.find(']')?);
+    let module = entry_line(entry)?;
+    Some((module, format!("{}{eol}", entry.trim_end()), close.to_string()))
+}
+
+/// The registrations of one side, or the first line that is not one.
+fn side(idx: &[usize], lines: &[&str], known: &BTreeSet<String>) -> Result<Side, usize> {
+    let mut out = Side::default();
     for &i in idx {
         let line = lines[i];
         if line.trim().is_empty() {
             continue;
         }
-        match classify(line, known) {
-            Some((kind, m)) => out.push((kind, m, line.to_string())),
-            None => return Err(i),
+        if out.close.is_some() {
+            return Err(i);
+        }
+        if let Some((kind, m)) = classify(line, known) {
+            out.regs.push((kind, m, line.to_string()));
+        } else if let Some((m, entry, close)) = entry_with_close(line) {
+            out.regs.push((Kind::Entry, m, entry));
+            out.close = Some(close);
+        } else {
+            return Err(i);
         }
     }
     Ok(out)
 }
 
+/// A resolved hunk: its kind, its modules and its lines.
+type Lines = (Kind, Vec<String>, Vec<String>);
+
 /// A registration-only hunk's lines, in version order: the three-way union when the hunk
-/// has a base section, the union otherwise. `Err` says why the hunk is left alone.
-fn resolve_hunk(h: &Hunk, lines: &[&str], known: &BTreeSet<String>) -> Result<(Kind, Vec<(String, String)>), String> {
+/// has a base section, the union otherwise, without what `outside` (the registrations
+/// outside every hunk, of each kind) already holds. `Err` says why the hunk is left alone.
+fn resolve_hunk(
+    h: &Hunk,
+    lines: &[&str],
+    known: &BTreeSet<String>,
+    outside: impl Fn(Kind) -> BTreeSet<String>,
+) -> Result<Lines, String> {
     let not_registration = |i: usize| {
         format!(
             "line {} is not a migration registration: `{}`",
@@ -235,27 +263,23 @@ fn resolve_hunk(h: &Hunk, lines: &[&str], known: &BTreeSet<String>) -> Result<(K
         Some(b) => Some(side(b, lines, known).map_err(not_registration)?),
         None => None,
     };
-    let kinds: BTreeSet<u8> = ours
-        .iter()
-        .chain(&theirs)
-        .chain(base.iter().flatten())
-        .map(|r| r.0 as u8)
+    let kinds: BTreeSet<u8> = [&ours, &theirs]
+        .into_iter()
+        .chain(base.as_ref())
+        .flat_map(|s| s.regs.iter().map(|r| r.0 as u8))
         .collect();
-    if kinds.is_empty() {
-        return Err("holds no migration registration".into());
-    }
-    if kinds.len() > 1 {
-        return Err("mixes `mod` lines and `Box::new(…)` entries".into());
-    }
-    let kind = if kinds.contains(&(Kind::Mod as u8)) {
-        Kind::Mod
-    } else {
-        Kind::Entry
+    let kind = match kinds.iter().collect::<Vec<_>>()[..] {
+        [] => return Err("holds no migration registration".into()),
+        [k] if *k == Kind::Mod as u8 => Kind::Mod,
+        [_] => Kind::Entry,
+        _ => return Err("mixes `mod` lines and `Box::new(…)` entries".into()),
     };
-    let names = |s: &[(Kind, String, String)]| s.iter().map(|r| r.1.clone()).collect::<Vec<_>>();
-    let (o, t) = (names(&ours), names(&theirs));
-    let modules = match &base {
-        Some(b) => super::merge_sets(&names(b), &o, &t),
+    if ours.close != theirs.close {
+        return Err("the two sides end the list differently".into());
+    }
+    let (o, t) = (ours.names(), theirs.names());
+    let modules: Vec<String> = match &base {
+        Some(b) => super::merge_sets(&b.names(), &o, &t),
         None => o
             .iter()
             .chain(&t)
@@ -264,12 +288,27 @@ fn resolve_hunk(h: &Hunk, lines: &[&str], known: &BTreeSet<String>) -> Result<(K
             .into_iter()
             .collect(),
     };
-    let chosen = modules
-        .into_iter()
-        .filter_map(|m| {
-            let line = ours.iter().chain(&theirs).find(|r| r.1 == m)?.2.clone();
-            Some((m, line))
-        })
-        .collect();
-    Ok((kind, chosen))
+    let outside = outside(kind);
+    let (mut names, mut body) = (Vec::new(), Vec::new());
+    for m in modules.into_iter().filter(|m| !outside.contains(m)) {
+        let Some(line) = ours
+            .regs
+            .iter()
+            .chain(&theirs.regs)
+            .find(|r| r.1 == m)
+            .map(|r| r.2.clone())
+        else {
+            continue;
+        };
+        body.push(if kind == Kind::Entry { with_comma(&line) } else { line });
+        names.push(m);
+    }
+    if let Some(close) = &ours.close {
+        let last = body
+            .last_mut()
+            .ok_or("no entry would be left before the end of the list")?;
+        let (text, eol) = split_eol(last);
+        *last = format!("{text}{close}{eol}");
+    }
+    Ok((kind, names, body))
 }

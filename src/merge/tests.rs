@@ -444,3 +444,22 @@ mod git {
         assert!(!p("ours.dbm-scratch").exists());
     }
 }
+
+#[test]
+fn a_list_closed_on_the_entrys_line_is_resolved() {
+    // What git leaves when both sides ran `create` on sea-orm-cli's one-line list.
+    let text = "mod m1;\n<<<<<<< ours\nmod m3;\n=======\nmod m2;\n>>>>>>> theirs\n\npub struct Migrator;\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![Box::new(m1::Migration),\n<<<<<<< ours\n        Box::new(m3::Migration),]\n=======\n        Box::new(m2::Migration),]\n>>>>>>> theirs\n    }\n}\n";
+    let res = resolve(text);
+    assert!(res.unresolved.is_empty(), "{:?}", res.unresolved);
+    assert!(
+        res.text.contains(
+            "vec![Box::new(m1::Migration),\n        Box::new(m2::Migration),\n        Box::new(m3::Migration),]\n"
+        ),
+        "{}",
+        res.text
+    );
+    assert_eq!(parses(&res.text), ["m1", "m2", "m3"]);
+    // Different ends are left alone.
+    let odd = text.replacen("Box::new(m2::Migration),]", "Box::new(m2::Migration),] }", 1);
+    assert_eq!(resolve(&odd).unresolved.len(), 1);
+}
