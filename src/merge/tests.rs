@@ -316,7 +316,7 @@ fn discovery_and_parsing_name_a_file_with_conflict_markers() {
     std::fs::write(&lib_rs, MODS_HUNK).unwrap();
     let found = crate::migrator_source::find_migrators(&lib_rs);
     assert!(found.found.is_empty());
-    assert_eq!(found.conflicted, [lib_rs.clone()]);
+    assert_eq!(found.conflicted, std::slice::from_ref(&lib_rs));
     let err = crate::migrator_source::MigratorSource::parse(&lib_rs, MODS_HUNK.into()).unwrap_err();
     assert_eq!(err.exit_code(), crate::exit_codes::CONFLICT);
     assert!(err.to_string().contains("lib.rs"), "{err}");
