@@ -151,9 +151,11 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
         report.created_database = Some(path);
     }
     // Merging two branches that each created a migration then merges their registrations.
-    match crate::merge::git::install(&report.migrator_file) {
-        Ok(installed) => report.merge_driver = installed,
-        Err(e) => report.merge_driver_error = Some(e.to_string()),
+    if !report.migrator_file.as_os_str().is_empty() {
+        match crate::merge::git::install(&report.migrator_file) {
+            Ok(installed) => report.merge_driver = installed,
+            Err(e) => report.merge_driver_error = Some(e.to_string()),
+        }
     }
     Ok(report)
 }
