@@ -24,6 +24,9 @@ pub enum Error {
     #[error("could not read the Migrator in `{}`: {reason}", path.display())]
     MigratorSource { path: PathBuf, reason: String },
 
+    #[error("`{}` has merge conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`): the Migrator cannot be read", file.display())]
+    ConflictMarkers { file: PathBuf },
+
     #[error("invalid database URL `{url}`: {reason}")]
     BadUrl { url: String, reason: String },
 
@@ -140,6 +143,7 @@ impl Error {
                 exit_codes::HISTORY
             }
             Build { .. } => exit_codes::BUILD,
+            ConflictMarkers { .. } => exit_codes::CONFLICT,
             UnsupportedVersion { .. } => exit_codes::UNSUPPORTED,
             PartiallyApplied(_) => exit_codes::PARTIAL,
             OutOfOrder(_) => exit_codes::OUT_OF_ORDER,
@@ -170,6 +174,9 @@ impl Error {
             }
             MigratorSource { .. } => {
                 "the migration crate's lib.rs must contain `impl MigratorTrait for Migrator` whose `migrations()` returns `vec![Box::new(module::Migration), ...]`".into()
+            }
+            ConflictMarkers { .. } => {
+                "run `cargo dbm resolve` to merge the migrations both sides registered (it names any other conflict left to fix by hand), then `git add` the file".into()
             }
             BadUrl { .. } => {
                 "use e.g. `sqlite://data/app.db` or `postgres://user:password@host:5432/dbname` (via --database-url, DATABASE_URL, .env or [workspace.metadata.dbm] database-url)".into()

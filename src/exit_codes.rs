@@ -58,6 +58,10 @@ pub const PARTIAL: i32 = 19;
 /// `check` fails on it.
 pub const OUT_OF_ORDER: i32 = 20;
 
+/// The Migrator's file holds git conflict markers (a merge left it conflicted):
+/// `cargo dbm resolve` resolves the hunks that only register migrations.
+pub const CONFLICT: i32 = 21;
+
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
     (OK, "success"),
@@ -107,6 +111,10 @@ pub const TABLE: &[(i32, &str)] = &[
     (
         OUT_OF_ORDER,
         "a pending migration sorts before an applied one, or the list is out of version order",
+    ),
+    (
+        CONFLICT,
+        "the Migrator's file has merge conflict markers (cargo dbm resolve)",
     ),
 ];
 

@@ -234,6 +234,11 @@ impl MigratorSource {
 
     /// Parses `text` as the content of `lib`, and reads the migration files it names.
     pub fn parse(lib: &Path, text: String) -> Result<Self> {
+        if crate::merge::has_conflict_markers(&text) {
+            return Err(Error::ConflictMarkers {
+                file: lib.to_path_buf(),
+            });
+        }
         let parsed = parse_lib(lib, &text)?;
         Ok(MigratorSource {
             lib: lib.to_path_buf(),
@@ -458,7 +463,7 @@ fn insert_mod(src: &Layout, text: &str, module: &str) -> String {
 }
 
 /// Finds the first `vec![...]` macro in a block (the returned list).
-fn find_vec_macro(block: &syn::Block) -> Option<syn::Macro> {
+pub(crate) fn find_vec_macro(block: &syn::Block) -> Option<syn::Macro> {
     struct V(Option<syn::Macro>);
     impl<'a> syn::visit::Visit<'a> for V {
         fn visit_macro(&mut self, m: &'a syn::Macro) {
@@ -487,7 +492,7 @@ fn first_string_literal(block: &syn::Block) -> Option<String> {
 }
 
 /// `Box::new(module::Migration)` or `Box::new(module::Migration {})` → `module`.
-fn migration_module(e: &Expr) -> Option<String> {
+pub(crate) fn migration_module(e: &Expr) -> Option<String> {
     let Expr::Call(call) = e else { return None };
     let arg = call.args.first()?;
     let path = match arg {
@@ -564,6 +569,9 @@ pub struct Discovery {
     pub unfollowed: Vec<Private>,
     /// Every file read or looked for.
     pub inputs: Vec<PathBuf>,
+    /// Files with git conflict markers (not parsed: they do not compile either). Not
+    /// `#[serde(default)]`: a cache entry from before this field was known is not used.
+    pub conflicted: Vec<PathBuf>,
 }
 
 /// Finds the types implementing `MigratorTrait` in the library whose root file is `root`,
@@ -590,6 +598,7 @@ struct Walker {
     /// `impl MigratorTrait`: file, module, module folder, type path.
     impls: Vec<(PathBuf, Vec<String>, PathBuf, Vec<String>)>,
     unfollowed: Vec<Private>,
+    conflicted: Vec<PathBuf>,
 }
 
 impl Walker {
@@ -599,6 +608,10 @@ impl Walker {
             return;
         };
         if !(text.contains("mod ") || text.contains("pub use") || text.contains("MigratorTrait")) {
+            return;
+        }
+        if crate::merge::has_conflict_markers(&text) {
+            self.conflicted.push(file.to_path_buf());
             return;
         }
         // A file that does not parse does not compile either: cargo will say why.
@@ -765,6 +778,7 @@ impl Walker {
             found,
             unfollowed: self.unfollowed,
             inputs,
+            conflicted: self.conflicted,
         }
     }
 }
@@ -773,7 +787,7 @@ fn is_pub(vis: &syn::Visibility) -> bool {
     matches!(vis, syn::Visibility::Public(_))
 }
 
-fn is_migrator_impl(imp: &syn::ItemImpl) -> bool {
+pub(crate) fn is_migrator_impl(imp: &syn::ItemImpl) -> bool {
     imp.trait_
         .as_ref()
         .and_then(|(_, p, _)| p.segments.last())
@@ -871,7 +885,7 @@ fn line_start(text: &str, line: usize) -> usize {
         .sum()
 }
 
-fn offset(text: &str, lc: LineColumn) -> usize {
+pub(crate) fn offset(text: &str, lc: LineColumn) -> usize {
     let start = line_start(text, lc.line);
     let line = &text[start..];
     start + line.char_indices().nth(lc.column).map(|(i, _)| i).unwrap_or(line.len())

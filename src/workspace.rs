@@ -334,6 +334,7 @@ fn find_migrator(members: &[&Package], config: &DbmConfig, ws_root: &Path) -> Re
 
     let mut found: Vec<(&Package, PathBuf, String, FoundMigrator)> = Vec::new();
     let mut unfollowed = Vec::new();
+    let mut conflicted = Vec::new();
     let mut searched = Vec::new();
     for pkg in &candidates {
         let Some((root, lib_name)) = lib_target(pkg) else {
@@ -348,7 +349,12 @@ fn find_migrator(members: &[&Package], config: &DbmConfig, ws_root: &Path) -> Re
         let d = discover_migrators(&root);
         searched.push(format!("`{}` ({})", pkg.name, rel(&root)));
         unfollowed.extend(d.unfollowed);
+        conflicted.extend(d.conflicted);
         found.extend(d.found.into_iter().map(|f| (*pkg, root.clone(), lib_name.clone(), f)));
+    }
+
+    if let Some(file) = conflicted_migrator(&conflicted, found.is_empty()) {
+        return Err(Error::ConflictMarkers { file });
     }
 
     let list = |items: &mut dyn Iterator<Item = &(&Package, PathBuf, String, FoundMigrator)>| {
@@ -428,6 +434,16 @@ fn find_migrator(members: &[&Package], config: &DbmConfig, ws_root: &Path) -> Re
         features: dep.map(|d| d.features.clone()).unwrap_or_default(),
         default_features: dep.is_none_or(|d| d.uses_default_features),
     }))
+}
+
+/// Of the files discovery could not read because of conflict markers, the one to name: one
+/// mentioning `MigratorTrait` (the Migrator's file), or, when no Migrator was found, the
+/// first (it may hold the `mod` leading to it).
+fn conflicted_migrator(conflicted: &[PathBuf], none_found: bool) -> Option<PathBuf> {
+    let migrator = conflicted
+        .iter()
+        .find(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("MigratorTrait")));
+    migrator.or_else(|| conflicted.first().filter(|_| none_found)).cloned()
 }
 
 /// The Migrator `f` has no public path: which item to make `pub`.

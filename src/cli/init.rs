@@ -52,6 +52,27 @@ pub async fn run(mut ctx: Ctx, opts: &Options, args: InitArgs) -> Result<i32> {
     if let Some(db) = &report.created_database {
         sh.status("Created", format!("database {}", ctx.ws.rel(db)));
     }
+    match (&report.merge_driver, &report.merge_driver_error) {
+        (Some(d), _) => {
+            let attrs = ctx.ws.rel(&d.attributes);
+            if d.wrote_attributes {
+                sh.status("Wrote", format!("`{}` to {attrs}", d.line));
+            }
+            if d.wrote_config {
+                sh.status(
+                    "Configured",
+                    "git's merge driver for the Migrator in this clone (merge.cargo-dbm-migrator)",
+                );
+            }
+            if d.wrote_attributes {
+                sh.note(format!(
+                    "commit {attrs}; each clone runs `cargo dbm init` once to set up the driver (git configuration is per clone)"
+                ));
+            }
+        }
+        (None, Some(e)) => sh.warn(format!("the git merge driver was not set up: {e}")),
+        (None, None) => sh.note("not a git repository: no merge driver set up for the Migrator's file"),
+    }
     if !report.changed() {
         sh.status("Unchanged", "the workspace is already set up; nothing changed");
     }

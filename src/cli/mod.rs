@@ -5,9 +5,11 @@ mod backup;
 mod check;
 mod create;
 mod init;
+mod merge_driver;
 mod migrate;
 mod rebase;
 mod reset;
+mod resolve;
 mod restore;
 mod seed;
 mod stamp;
@@ -129,6 +131,11 @@ enum Command {
     Seed(seed::SeedArgs),
     /// Give this branch's unapplied migrations new versions after the newest applied one.
     Rebase(rebase::RebaseArgs),
+    /// Resolve merge conflicts in the Migrator's file that only register migrations.
+    Resolve(resolve::ResolveArgs),
+    /// git's merge driver for the Migrator's file (set up by `init`): BASE OURS THEIRS [PATH].
+    #[command(hide = true)]
+    MergeDriver(merge_driver::MergeDriverArgs),
 }
 
 fn after_help() -> String {
@@ -205,6 +212,12 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
             "`--database-url` was given more than once; only `cargo dbm rebase` looks at several databases".into(),
         ));
     }
+    // Commands that work without the workspace (or on one that cannot be loaded).
+    let command = match command {
+        Command::MergeDriver(a) => return merge_driver::run(&shell, a),
+        Command::Resolve(a) => return resolve::run(shell, &opts, a),
+        other => other,
+    };
     let ctx = crate::ops::Ctx::load(shell, &opts);
     match command {
         Command::Init(a) => init::run(ctx?, &opts, a).await,
@@ -224,6 +237,8 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Restore(a) => restore::run(ctx?, a).await,
         Command::Seed(a) => seed::run(ctx?, a).await,
         Command::Rebase(a) => rebase::run(ctx?, &opts, a).await,
+        // Handled above.
+        Command::Resolve(_) | Command::MergeDriver(_) => Ok(exit_codes::USAGE),
     }
 }
 

@@ -291,6 +291,7 @@ pub async fn info(ctx: Ctx) -> Result<i32> {
     let ws = &ctx.ws;
     let sh = &ctx.shell;
     let mig = ws.migration.as_ref();
+    let driver = mig.map(|m| crate::merge::git::state(&m.lib));
     if sh.format == Format::Json {
         sh.json(&json!({
             "workspace_root": ws.root,
@@ -300,6 +301,7 @@ pub async fn info(ctx: Ctx) -> Result<i32> {
             "engine": ctx.url.engine,
             "migration_crate": mig,
             "entity_crates": ws.entities,
+            "merge_driver": driver,
         }));
         return Ok(exit_codes::OK);
     }
@@ -316,6 +318,9 @@ pub async fn info(ctx: Ctx) -> Result<i32> {
             );
         }
         None => sh.status("Migrations", "no migration crate (run `cargo dbm init`)"),
+    }
+    if let Some(d) = driver {
+        sh.status("Merge driver", d.describe());
     }
     if ws.entities.is_empty() {
         sh.status("Entities", "none found (no module derives DeriveEntityModel)");

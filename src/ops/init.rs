@@ -28,11 +28,22 @@ pub struct InitReport {
     pub added_member: bool,
     pub wrote_config: bool,
     pub created_database: Option<PathBuf>,
+    /// The git merge driver for the Migrator's file (`None` outside a git repository).
+    pub merge_driver: Option<crate::merge::git::Install>,
+    /// Why the merge driver could not be set up, if it could not (init goes on without it).
+    pub merge_driver_error: Option<String>,
 }
 
 impl InitReport {
     pub fn changed(&self) -> bool {
-        self.created_crate || self.added_member || self.wrote_config || self.created_database.is_some()
+        self.created_crate
+            || self.added_member
+            || self.wrote_config
+            || self.created_database.is_some()
+            || self
+                .merge_driver
+                .as_ref()
+                .is_some_and(|d| d.wrote_attributes || d.wrote_config)
     }
 }
 
@@ -138,6 +149,13 @@ pub async fn init(ctx: &mut Ctx, opts: &Options, name: &str) -> Result<InitRepor
         let db = Db::open(&ctx.url, Create::Yes).await?.expect("created");
         db.close().await;
         report.created_database = Some(path);
+    }
+    // Merging two branches that each created a migration then merges their registrations.
+    if !report.migrator_file.as_os_str().is_empty() {
+        match crate::merge::git::install(&report.migrator_file) {
+            Ok(installed) => report.merge_driver = installed,
+            Err(e) => report.merge_driver_error = Some(e.to_string()),
+        }
     }
     Ok(report)
 }

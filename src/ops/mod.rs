@@ -9,6 +9,7 @@ pub mod dry_run;
 pub mod init;
 pub mod migrate;
 pub mod rebase;
+pub mod resolve;
 pub mod restore;
 pub mod seed;
 pub mod stamp;

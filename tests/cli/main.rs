@@ -15,6 +15,7 @@ mod help;
 mod in_app;
 mod init;
 mod mariadb;
+mod merge;
 mod migrate;
 mod out_of_order;
 mod real_projects;
