@@ -58,9 +58,7 @@ pub fn finished(params: Option<String>, micros: u64) {
         return;
     }
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(last) = seen.last_mut()
-        && last.micros.is_none()
-    {
+    if let Some(last) = seen.last_mut().filter(|l| l.micros.is_none()) {
         last.micros = Some(micros);
         if params.is_some() && last.params.is_none() {
             last.params = params;

@@ -10,6 +10,7 @@ mod backup;
 mod baseline;
 mod cache;
 mod create;
+mod dry_run;
 mod errors;
 mod help;
 mod in_app;
