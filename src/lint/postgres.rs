@@ -46,11 +46,15 @@ pub(super) fn lint(m: &MigrationSql, parts: &[Part]) -> Vec<Raw> {
         return out;
     }
     let parse = SourceFile::parse(&text);
+    let in_transaction = !opts_out_of_transaction(&m.source);
     let mut linter = squawk_linter::Linter::from(rules::squawk_rules());
-    linter.settings.assume_in_transaction = !opts_out_of_transaction(&m.source);
+    linter.settings.assume_in_transaction = in_transaction;
     let violations = linter.lint(&parse, &text);
 
     let mut per_part: Vec<Vec<&'static str>> = vec![Vec::new(); parts.len()];
+    for &(_, k) in &starts {
+        per_part[k].extend(own_rules(&parts[k], in_transaction));
+    }
     for v in violations {
         let at = usize::from(v.text_range.start());
         let Some(&(_, k)) = starts.iter().rev().find(|(s, _)| *s <= at) else { continue };
@@ -80,6 +84,25 @@ pub(super) fn lint(m: &MigrationSql, parts: &[Part]) -> Vec<Raw> {
             }
             out.push(Raw::new(parts[k].index, name));
         }
+    }
+    out
+}
+
+/// What squawk does not see: CONCURRENTLY in a one-statement migration that runs in a
+/// transaction (squawk assumes a lone statement runs on its own), VACUUM FULL and CLUSTER
+/// (squawk flags them only from PostgreSQL 19, which has REPACK; they rewrite the table
+/// under ACCESS EXCLUSIVE on every version).
+fn own_rules(part: &Part, in_transaction: bool) -> Vec<&'static str> {
+    let words = super::sql::words(part.text);
+    let first = words.first().map(String::as_str);
+    let mut out = Vec::new();
+    let concurrently = words.iter().any(|w| w == "concurrently");
+    if in_transaction && concurrently && matches!(first, Some("create" | "drop" | "reindex" | "alter")) {
+        out.push("ban-concurrent-index-creation-in-transaction");
+    }
+    let full = first == Some("vacuum") && words.iter().any(|w| w == "full");
+    if (full || first == Some("cluster")) && !part.on_new_table {
+        out.push("prefer-repack");
     }
     out
 }

@@ -149,9 +149,9 @@ pub(crate) const RULES: &[RuleInfo] = &[
         name: "ban-concurrent-index-creation-in-transaction",
         severity: Error,
         source: Source::Squawk,
-        description: "CREATE INDEX CONCURRENTLY inside a transaction",
-        message: "CREATE INDEX CONCURRENTLY fails inside a transaction block, and cargo dbm runs each migration in \
-                  a transaction unless it opts out",
+        description: "CREATE/DROP INDEX or REINDEX … CONCURRENTLY inside a transaction",
+        message: "CONCURRENTLY (CREATE INDEX, DROP INDEX, REINDEX, DETACH PARTITION) fails inside a transaction \
+                  block, and cargo dbm runs each migration in a transaction unless it opts out",
         fix: NO_TRANSACTION,
     },
     RuleInfo {
@@ -226,7 +226,7 @@ pub(crate) const RULES: &[RuleInfo] = &[
     RuleInfo {
         name: "prefer-repack",
         severity: Error,
-        source: Source::Squawk,
+        source: Source::Postgres,
         description: "VACUUM FULL or CLUSTER",
         message: "VACUUM FULL and CLUSTER rewrite the table under an ACCESS EXCLUSIVE lock, blocking reads and \
                   writes until the rewrite is done",

@@ -158,6 +158,17 @@ pub fn split(sql: &str) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// The bare words of a statement (keywords and unquoted names), lowercased, in order.
+pub fn words(sql: &str) -> Vec<String> {
+    tokenize(sql)
+        .into_iter()
+        .filter_map(|(_, t)| match t {
+            Tok::Word(w) => Some(w),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What a statement does to tables, as far as the rules need to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shape {
