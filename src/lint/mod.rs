@@ -139,7 +139,10 @@ pub fn lint(migrations: &[MigrationSql], opts: &Options) -> Result<Vec<Finding>>
 
 /// Every known rule: name, default severity, one-line description.
 pub fn rules() -> Vec<(&'static str, Severity, &'static str)> {
-    rules::RULES.iter().map(|r| (r.name, r.severity, r.description)).collect()
+    rules::RULES
+        .iter()
+        .map(|r| (r.name, r.severity, r.description))
+        .collect()
 }
 
 /// A finding before it is dressed: statement, rule, and what the engine module adds.
@@ -155,7 +158,12 @@ struct Raw {
 
 impl Raw {
     fn new(index: usize, rule: &'static str) -> Raw {
-        Raw { index, rule, severity: None, detail: None }
+        Raw {
+            index,
+            rule,
+            severity: None,
+            detail: None,
+        }
     }
 }
 
@@ -175,7 +183,12 @@ fn parts(statements: &[String]) -> Vec<Part<'_>> {
     for (index, s) in statements.iter().enumerate() {
         for range in sql::split(s) {
             let text = &s[range];
-            out.push(Part { index, text, shape: sql::shape(text), on_new_table: false });
+            out.push(Part {
+                index,
+                text,
+                shape: sql::shape(text),
+                on_new_table: false,
+            });
         }
     }
     mark_new_tables(&mut out);
@@ -218,9 +231,15 @@ fn allow_markers(source: &str, file: &Path) -> Result<Vec<String>> {
     for line in source.lines() {
         let Some(at) = line.find("//") else { continue };
         let rest = line[at + 2..].trim_start_matches(['/', '!']).trim_start();
-        let Some(rest) = rest.strip_prefix("cargo-dbm:") else { continue };
-        let Some(rest) = rest.trim_start().strip_prefix("allow") else { continue };
-        let Some(rest) = rest.trim_start().strip_prefix('(') else { continue };
+        let Some(rest) = rest.strip_prefix("cargo-dbm:") else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start().strip_prefix("allow") else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start().strip_prefix('(') else {
+            continue;
+        };
         let Some(end) = rest.find(')') else {
             return Err(Error::Config(format!(
                 "unclosed allow marker in `{}`: `{}`; write `// cargo-dbm: allow(rule-name) -- reason`",
@@ -245,7 +264,10 @@ fn check_rule_name(name: &str, file: Option<&Path>) -> Result<()> {
         Some(f) => format!("in the allow marker of `{}`", f.display()),
         None => "in `lint-allow`".to_string(),
     };
-    Err(Error::Config(format!("unknown lint rule `{name}` {place}; known rules: {}", known.join(", "))))
+    Err(Error::Config(format!(
+        "unknown lint rule `{name}` {place}; known rules: {}",
+        known.join(", ")
+    )))
 }
 
 #[cfg(test)]

@@ -18,8 +18,11 @@ const ALSO_ON_NEW_TABLES: &[&str] = &[
 
 /// squawk rules on constraints that `constraint-missing-not-valid` repeats (a FOREIGN
 /// KEY, or a UNIQUE / PRIMARY KEY, which cannot be NOT VALID at all).
-const MORE_PRECISE_THAN_NOT_VALID: &[&str] =
-    &["adding-foreign-key-constraint", "disallowed-unique-constraint", "adding-serial-primary-key-field"];
+const MORE_PRECISE_THAN_NOT_VALID: &[&str] = &[
+    "adding-foreign-key-constraint",
+    "disallowed-unique-constraint",
+    "adding-serial-primary-key-field",
+];
 
 pub(super) fn lint(m: &MigrationSql, parts: &[Part]) -> Vec<Raw> {
     let mut out = Vec::new();
@@ -57,8 +60,12 @@ pub(super) fn lint(m: &MigrationSql, parts: &[Part]) -> Vec<Raw> {
     }
     for v in violations {
         let at = usize::from(v.text_range.start());
-        let Some(&(_, k)) = starts.iter().rev().find(|(s, _)| *s <= at) else { continue };
-        let Some(info) = rules::find(&v.code.to_string()) else { continue };
+        let Some(&(_, k)) = starts.iter().rev().find(|(s, _)| *s <= at) else {
+            continue;
+        };
+        let Some(info) = rules::find(&v.code.to_string()) else {
+            continue;
+        };
         if parts[k].on_new_table && !ALSO_ON_NEW_TABLES.contains(&info.name) {
             continue;
         }
@@ -72,14 +79,18 @@ pub(super) fn lint(m: &MigrationSql, parts: &[Part]) -> Vec<Raw> {
         }
         let detail = (info.name == "identifier-too-long").then(|| v.message.clone());
         if let Some(detail) = detail {
-            out.push(Raw { detail: Some(detail), ..Raw::new(parts[k].index, info.name) });
+            out.push(Raw {
+                detail: Some(detail),
+                ..Raw::new(parts[k].index, info.name)
+            });
         } else {
             per_part[k].push(info.name);
         }
     }
     for (k, names) in per_part.iter().enumerate() {
         for name in names {
-            if *name == "constraint-missing-not-valid" && names.iter().any(|n| MORE_PRECISE_THAN_NOT_VALID.contains(n)) {
+            if *name == "constraint-missing-not-valid" && names.iter().any(|n| MORE_PRECISE_THAN_NOT_VALID.contains(n))
+            {
                 continue;
             }
             out.push(Raw::new(parts[k].index, name));
@@ -110,16 +121,22 @@ fn own_rules(part: &Part, in_transaction: bool) -> Vec<&'static str> {
 /// Whether the statement adds a `serial`-family column.
 fn adds_serial(stmt: &str) -> bool {
     let lower = stmt.to_lowercase();
-    lower.contains("add column") && ["serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"]
-        .iter()
-        .any(|t| lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == *t))
+    lower.contains("add column")
+        && ["serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"]
+            .iter()
+            .any(|t| lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == *t))
 }
 
 /// Whether the migration's source opts out of cargo dbm's transaction: a
 /// `fn use_transaction` whose body says `Some(false)`.
 pub(super) fn opts_out_of_transaction(source: &str) -> bool {
-    let Some(at) = source.find("fn use_transaction") else { return false };
+    let Some(at) = source.find("fn use_transaction") else {
+        return false;
+    };
     let body = &source[at..];
     let end = body[2..].find("fn ").map_or(body.len(), |e| e + 2);
-    body[..end].split_whitespace().collect::<String>().contains("Some(false)")
+    body[..end]
+        .split_whitespace()
+        .collect::<String>()
+        .contains("Some(false)")
 }

@@ -174,10 +174,16 @@ pub fn words(sql: &str) -> Vec<String> {
 pub enum Shape {
     CreateTable(String),
     DropTable(Vec<String>),
-    RenameTable { from: String, to: String },
+    RenameTable {
+        from: String,
+        to: String,
+    },
     DropColumn(String),
     /// `INSERT INTO into … SELECT … FROM from`
-    InsertSelect { into: String, from: Option<String> },
+    InsertSelect {
+        into: String,
+        from: Option<String>,
+    },
     /// Any other statement on one table (`ALTER TABLE`, `CREATE INDEX … ON`, `CLUSTER`,
     /// `VACUUM`, `REINDEX TABLE`, `TRUNCATE`, `COMMENT ON …`).
     OnTable(String),
@@ -259,8 +265,10 @@ fn shape_of(t: &[Tok]) -> Option<Shape> {
             // DROP [COLUMN] [IF EXISTS] col — but not DROP CONSTRAINT
             let j = skip(t, i + 1, &["column"]);
             let j = skip(t, j, &["if", "exists"]);
-            let ends = |k: usize| t.get(k).is_none() || t[k] == Tok::Punct(',') || kw(t, k, "cascade") || kw(t, k, "restrict");
-            if t.get(j).and_then(Tok::name).is_some() && ends(j + 1) && (kw(t, i + 1, "column") || !kw(t, j, "default")) {
+            let ends =
+                |k: usize| t.get(k).is_none() || t[k] == Tok::Punct(',') || kw(t, k, "cascade") || kw(t, k, "restrict");
+            if t.get(j).and_then(Tok::name).is_some() && ends(j + 1) && (kw(t, i + 1, "column") || !kw(t, j, "default"))
+            {
                 return Some(Shape::DropColumn(table));
             }
         }
@@ -305,18 +313,45 @@ mod tests {
 
     #[test]
     fn lint_sql_shapes() {
-        assert_eq!(shape(r#"CREATE TABLE IF NOT EXISTS "public"."user" ("id" serial)"#), Shape::CreateTable("user".into()));
+        assert_eq!(
+            shape(r#"CREATE TABLE IF NOT EXISTS "public"."user" ("id" serial)"#),
+            Shape::CreateTable("user".into())
+        );
         assert_eq!(shape("create temp table Foo (x int)"), Shape::CreateTable("foo".into()));
-        assert_eq!(shape(r#"DROP TABLE IF EXISTS "a", "b" CASCADE"#), Shape::DropTable(vec!["a".into(), "b".into()]));
-        assert_eq!(shape(r#"ALTER TABLE "a_new" RENAME TO "a""#), Shape::RenameTable { from: "a_new".into(), to: "a".into() });
-        assert_eq!(shape(r#"ALTER TABLE "a" DROP COLUMN "c""#), Shape::DropColumn("a".into()));
+        assert_eq!(
+            shape(r#"DROP TABLE IF EXISTS "a", "b" CASCADE"#),
+            Shape::DropTable(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            shape(r#"ALTER TABLE "a_new" RENAME TO "a""#),
+            Shape::RenameTable {
+                from: "a_new".into(),
+                to: "a".into()
+            }
+        );
+        assert_eq!(
+            shape(r#"ALTER TABLE "a" DROP COLUMN "c""#),
+            Shape::DropColumn("a".into())
+        );
         assert_eq!(shape(r#"ALTER TABLE "a" DROP "c""#), Shape::DropColumn("a".into()));
-        assert_eq!(shape(r#"ALTER TABLE "a" DROP CONSTRAINT "c""#), Shape::OnTable("a".into()));
-        assert_eq!(shape(r#"ALTER TABLE "a" ALTER COLUMN "c" DROP DEFAULT"#), Shape::OnTable("a".into()));
-        assert_eq!(shape(r#"CREATE UNIQUE INDEX CONCURRENTLY "i" ON ONLY "s"."t" ("x")"#), Shape::OnTable("t".into()));
+        assert_eq!(
+            shape(r#"ALTER TABLE "a" DROP CONSTRAINT "c""#),
+            Shape::OnTable("a".into())
+        );
+        assert_eq!(
+            shape(r#"ALTER TABLE "a" ALTER COLUMN "c" DROP DEFAULT"#),
+            Shape::OnTable("a".into())
+        );
+        assert_eq!(
+            shape(r#"CREATE UNIQUE INDEX CONCURRENTLY "i" ON ONLY "s"."t" ("x")"#),
+            Shape::OnTable("t".into())
+        );
         assert_eq!(
             shape(r#"INSERT INTO "t_new" ("a", "b") SELECT "a", "b" FROM "t""#),
-            Shape::InsertSelect { into: "t_new".into(), from: Some("t".into()) }
+            Shape::InsertSelect {
+                into: "t_new".into(),
+                from: Some("t".into())
+            }
         );
         assert_eq!(shape("VACUUM FULL \"t\""), Shape::OnTable("t".into()));
         assert_eq!(shape("SELECT 1"), Shape::Other);

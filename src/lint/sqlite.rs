@@ -70,12 +70,22 @@ pub(super) fn lint(parts: &[Part], row_counts: &HashMap<String, u64>) -> Vec<Raw
 fn rebuild(index: usize, table: &str, row_counts: &HashMap<String, u64>) -> Raw {
     let rows = row_counts
         .get(table)
-        .or_else(|| row_counts.iter().find(|(t, _)| t.eq_ignore_ascii_case(table)).map(|(_, n)| n))
+        .or_else(|| {
+            row_counts
+                .iter()
+                .find(|(t, _)| t.eq_ignore_ascii_case(table))
+                .map(|(_, n)| n)
+        })
         .copied();
     let (severity, detail) = match rows {
         Some(n) if n > LARGE_TABLE_ROWS => (Severity::Warning, format!("rebuilds table `{table}` ({n} rows)")),
         Some(n) => (Severity::Info, format!("rebuilds table `{table}` ({n} rows)")),
         None => (Severity::Info, format!("rebuilds table `{table}` (row count unknown)")),
     };
-    Raw { index, rule: "sqlite-table-rebuild", severity: Some(severity), detail: Some(detail) }
+    Raw {
+        index,
+        rule: "sqlite-table-rebuild",
+        severity: Some(severity),
+        detail: Some(detail),
+    }
 }
