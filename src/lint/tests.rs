@@ -641,18 +641,19 @@ fn lint_sqlite_drops() {
     );
 }
 
+/// What autogenerate writes for a SQLite rebuild (`src/autogen.rs`), through sea-query.
 fn rebuild_of_post() -> Vec<String> {
     vec![
         Table::create()
-            .table("post_new_7f3a")
+            .table("_dbm_new_post")
             .col(ColumnDef::new("id").integer().not_null().primary_key())
             .col(ColumnDef::new("title").string().not_null())
             .to_owned()
             .to_string(SqliteQueryBuilder),
-        r#"INSERT INTO "post_new_7f3a" ("id", "title") SELECT "id", "title" FROM "post""#.into(),
+        r#"INSERT INTO "_dbm_new_post" ("id", "title") SELECT "id", "title" FROM "post""#.into(),
         Table::drop().table("post").to_owned().to_string(SqliteQueryBuilder),
         Table::rename()
-            .table("post_new_7f3a", "post")
+            .table("_dbm_new_post", "post")
             .to_owned()
             .to_string(SqliteQueryBuilder),
         Index::create()
@@ -760,4 +761,13 @@ fn lint_pg_ordinary_sea_query_migration_is_clean() {
     ];
     let f = pg(&statements);
     assert!(f.is_empty(), "{post}\n{f:#?}");
+}
+
+#[test]
+fn lint_pg_only_unparsable_or_empty_statements() {
+    let f = pg(&["", "  ", "NOT SQL ("]);
+    assert_eq!(names(&f), ["unparsable-statement"]);
+    assert_eq!(f[0].statement_index, 2);
+    assert!(f[0].message.contains("could not be parsed"));
+    assert!(pg(&[]).is_empty());
 }
