@@ -199,6 +199,7 @@ fn parts(statements: &[String]) -> Vec<Part<'_>> {
 fn mark_new_tables(parts: &mut [Part]) {
     use sql::Shape;
     let mut created: std::collections::HashSet<String> = Default::default();
+    let mut indexes: std::collections::HashSet<String> = Default::default();
     for p in parts {
         p.on_new_table = match &p.shape {
             Shape::CreateTable(name) => {
@@ -219,6 +220,11 @@ fn mark_new_tables(parts: &mut [Part]) {
                 }
                 all_new
             }
+            Shape::CreateIndex { name, table } => {
+                indexes.extend(name.clone());
+                created.contains(table)
+            }
+            Shape::DropIndex(names) => names.iter().all(|n| indexes.remove(n)),
             Shape::DropColumn(t) | Shape::OnTable(t) | Shape::InsertSelect { into: t, .. } => created.contains(t),
             Shape::Other => false,
         };

@@ -179,12 +179,17 @@ pub enum Shape {
         to: String,
     },
     DropColumn(String),
+    CreateIndex {
+        name: Option<String>,
+        table: String,
+    },
+    DropIndex(Vec<String>),
     /// `INSERT INTO into … SELECT … FROM from`
     InsertSelect {
         into: String,
         from: Option<String>,
     },
-    /// Any other statement on one table (`ALTER TABLE`, `CREATE INDEX … ON`, `CLUSTER`,
+    /// Any other statement on one table (`ALTER TABLE`, `CLUSTER`,
     /// `VACUUM`, `REINDEX TABLE`, `TRUNCATE`, `COMMENT ON …`).
     OnTable(String),
     /// A statement on no table, or one we do not recognise.
@@ -232,13 +237,28 @@ fn shape_of(t: &[Tok]) -> Option<Shape> {
             let i = skip(t, i + 1, &["if", "not", "exists"]);
             return Some(Shape::CreateTable(qualified(t, i)?.0));
         }
-        // CREATE [UNIQUE] INDEX … ON [ONLY] table
+        // CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] table
         let on = t.iter().position(|x| x.is_kw("on"))?;
-        if t[..on].iter().any(|x| x.is_kw("index")) {
-            let i = skip(t, on + 1, &["only"]);
-            return Some(Shape::OnTable(qualified(t, i)?.0));
+        let index = t[..on].iter().position(|x| x.is_kw("index"))?;
+        let i = skip(t, index + 1, &["concurrently"]);
+        let i = skip(t, i, &["if", "not", "exists"]);
+        let name = qualified(t, i).filter(|(_, next)| *next == on).map(|(n, _)| n);
+        let (table, _) = qualified(t, skip(t, on + 1, &["only"]))?;
+        return Some(Shape::CreateIndex { name, table });
+    }
+    if kw(t, 0, "drop") && kw(t, 1, "index") {
+        let mut i = skip(t, 2, &["concurrently"]);
+        i = skip(t, i, &["if", "exists"]);
+        let mut names = Vec::new();
+        loop {
+            let (name, next) = qualified(t, i)?;
+            names.push(name);
+            if t.get(next) != Some(&Tok::Punct(',')) {
+                break;
+            }
+            i = next + 1;
         }
-        return None;
+        return Some(Shape::DropIndex(names));
     }
     if kw(t, 0, "drop") && kw(t, 1, "table") {
         let mut i = skip(t, 2, &["if", "exists"]);
@@ -343,8 +363,22 @@ mod tests {
             Shape::OnTable("a".into())
         );
         assert_eq!(
-            shape(r#"CREATE UNIQUE INDEX CONCURRENTLY "i" ON ONLY "s"."t" ("x")"#),
-            Shape::OnTable("t".into())
+            shape(r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "i" ON ONLY "s"."t" ("x")"#),
+            Shape::CreateIndex {
+                name: Some("i".into()),
+                table: "t".into()
+            }
+        );
+        assert_eq!(
+            shape(r#"CREATE INDEX ON "t" ("x")"#),
+            Shape::CreateIndex {
+                name: None,
+                table: "t".into()
+            }
+        );
+        assert_eq!(
+            shape(r#"DROP INDEX CONCURRENTLY IF EXISTS "i", "s"."j""#),
+            Shape::DropIndex(vec!["i".into(), "j".into()])
         );
         assert_eq!(
             shape(r#"INSERT INTO "t_new" ("a", "b") SELECT "a", "b" FROM "t""#),
