@@ -67,7 +67,8 @@ pub(crate) const RULES: &[RuleInfo] = &[
         source: Source::Squawk,
         description: "ADD COLUMN with a volatile DEFAULT or a stored generated column (table rewrite)",
         message: "adds a column whose value must be computed for every existing row (a volatile DEFAULT such as \
-                  random(), gen_random_uuid(), clock_timestamp(), nextval() of a serial, or GENERATED … STORED): \
+                  random(), gen_random_uuid(), clock_timestamp(), a serial's nextval(), an IDENTITY column, or \
+                  GENERATED … STORED): \
                   PostgreSQL rewrites the whole table under an ACCESS EXCLUSIVE lock, blocking reads and writes \
                   until it is done",
         fix: "add the column nullable without a default (or with a constant default, which PostgreSQL 11+ stores \
@@ -410,9 +411,9 @@ pub(crate) const RULES: &[RuleInfo] = &[
         source: Source::Sqlite,
         description: "SQLite table rebuild (create a new table, copy the rows, drop the old one, rename) of an \
                       existing table; a warning above 100000 rows, info below",
-        message: "rebuilding the table rewrites every row while the migration's write transaction holds SQLite's \
-                  exclusive database lock: every other writer (and, once the commit starts, every reader in \
-                  rollback-journal mode) waits until the copy is done",
+        message: "rebuilding the table copies every row inside the migration's write transaction: every other \
+                  writer waits for the database lock until the commit, and in rollback-journal mode readers are \
+                  locked out too once the copy outgrows the page cache (WAL mode lets them read the old data)",
         fix: "alter in place where SQLite can (ADD COLUMN, RENAME COLUMN, DROP COLUMN of a column without \
               index or constraint) and leave the rebuild for changes that need one; time the rebuild on a copy \
               of the data and run it when writers can wait that long",

@@ -332,6 +332,29 @@ mod tests {
     }
 
     #[test]
+    fn lint_sql_odd_input_does_not_panic() {
+        for s in [
+            "é\"ü",
+            "$",
+            "$$",
+            "$1 + $a$",
+            "'unterminated",
+            "/*",
+            "[x",
+            "`",
+            "--",
+            "ü.ü;é",
+            "1.5e3;",
+            ";;;",
+        ] {
+            let _ = split(s);
+            let _ = shape(s);
+            let _ = words(s);
+        }
+        assert_eq!(words("SELECT \"X\", Ünï FROM t"), ["select", "ünï", "from", "t"]);
+    }
+
+    #[test]
     fn lint_sql_shapes() {
         assert_eq!(
             shape(r#"CREATE TABLE IF NOT EXISTS "public"."user" ("id" serial)"#),
