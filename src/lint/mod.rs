@@ -66,7 +66,8 @@ impl std::fmt::Display for Severity {
 pub struct Finding {
     pub version: String,
     pub file: PathBuf,
-    /// Index into the migration's `statements`.
+    /// Index into the migration's `statements` (0-based; [`Display`](std::fmt::Display)
+    /// shows it 1-based).
     pub statement_index: usize,
     pub statement: String,
     /// Kebab-case rule name; squawk's name where the rule comes from squawk.
@@ -76,6 +77,33 @@ pub struct Finding {
     pub message: String,
     /// The safe pattern.
     pub fix: String,
+}
+
+/// For a terminal: severity, rule, where, the statement, why, and the fix, e.g.
+///
+/// ```text
+/// error[ban-drop-column]: m20260101_000000_x (migration/src/m20260101_000000_x.rs), statement 2
+///   ALTER TABLE "user" DROP COLUMN "phone"
+///   why: dropping a column destroys its data, …
+///   fix: first deploy code that no longer uses the column, …
+/// ```
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{}[{}]: {} ({}), statement {}",
+            self.severity,
+            self.rule,
+            self.version,
+            self.file.display(),
+            self.statement_index + 1
+        )?;
+        for line in self.statement.lines() {
+            writeln!(f, "  {line}")?;
+        }
+        writeln!(f, "  why: {}", self.message)?;
+        write!(f, "  fix: {}", self.fix)
+    }
 }
 
 /// What [`lint`] needs besides the statements.

@@ -28,9 +28,16 @@ pub(super) fn lint(m: &MigrationSql, parts: &[Part]) -> Vec<Raw> {
     let mut out = Vec::new();
     let mut unparsable = vec![false; m.statements.len()];
     for (i, s) in m.statements.iter().enumerate() {
-        if !s.trim().is_empty() && !SourceFile::parse(s).errors().is_empty() {
+        if s.trim().is_empty() {
+            continue;
+        }
+        if let Some(error) = SourceFile::parse(s).errors().first() {
             unparsable[i] = true;
-            out.push(Raw::new(i, "unparsable-statement"));
+            let detail = format!("the statement could not be parsed ({error}), so no rule could check it");
+            out.push(Raw {
+                detail: Some(detail),
+                ..Raw::new(i, "unparsable-statement")
+            });
         }
     }
 

@@ -37,7 +37,8 @@ pub(crate) struct RuleInfo {
     pub severity: Severity,
     pub source: Source,
     pub description: &'static str,
-    /// Why it is dangerous; empty: squawk's own message is used.
+    /// Why it is dangerous; empty where each finding says it all (squawk's message for
+    /// identifier-too-long, the parser's error for unparsable-statement).
     pub message: &'static str,
     /// The safe pattern.
     pub fix: &'static str,
@@ -423,7 +424,7 @@ pub(crate) const RULES: &[RuleInfo] = &[
         severity: Info,
         source: Source::Postgres,
         description: "a statement the PostgreSQL parser could not read, so no rule checked it",
-        message: "the statement could not be parsed, so no rule could check it",
+        message: "",
         fix: "review the statement by hand",
     },
 ];

@@ -535,6 +535,15 @@ fn lint_order_is_migration_statement_rule() {
             ("m1", 1, "constraint-missing-not-valid"),
         ]
     );
+    let text = f[0].to_string();
+    assert!(
+        text.starts_with("error[ban-drop-column]: m2 (migration/src/m2.rs), statement 1\n  ALTER TABLE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  why: dropping a column") && text.contains("\n  fix: "),
+        "{text}"
+    );
     let json = serde_json::to_value(&f[0]).unwrap();
     assert_eq!(json["severity"], "error");
     assert_eq!(json["rule"], "ban-drop-column");
@@ -768,6 +777,7 @@ fn lint_pg_only_unparsable_or_empty_statements() {
     let f = pg(&["", "  ", "NOT SQL ("]);
     assert_eq!(names(&f), ["unparsable-statement"]);
     assert_eq!(f[0].statement_index, 2);
-    assert!(f[0].message.contains("could not be parsed"));
+    assert!(f[0].message.starts_with("the statement could not be parsed ("), "{}", f[0].message);
+    assert!(f[0].message.ends_with("), so no rule could check it"), "{}", f[0].message);
     assert!(pg(&[]).is_empty());
 }
