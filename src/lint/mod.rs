@@ -165,10 +165,25 @@ pub fn lint(migrations: &[MigrationSql], opts: &Options) -> Result<Vec<Finding>>
     Ok(all.into_iter().map(|(_, f)| f).collect())
 }
 
-/// Every known rule: name, default severity, one-line description.
+/// Every known rule, on any engine: name, default severity, one-line description.
+/// These are the names `lint-allow` and allow markers accept.
 pub fn rules() -> Vec<(&'static str, Severity, &'static str)> {
     rules::RULES
         .iter()
+        .map(|r| (r.name, r.severity, r.description))
+        .collect()
+}
+
+/// The rules [`lint`] runs on `engine` (none on MySQL yet), as [`rules`] lists them.
+pub fn rules_for(engine: Engine) -> Vec<(&'static str, Severity, &'static str)> {
+    use rules::Source;
+    rules::RULES
+        .iter()
+        .filter(|r| match engine {
+            Engine::Postgres => matches!(r.source, Source::Squawk | Source::Postgres | Source::Both),
+            Engine::Sqlite => matches!(r.source, Source::Sqlite | Source::Both),
+            Engine::MySql => false,
+        })
         .map(|r| (r.name, r.severity, r.description))
         .collect()
 }

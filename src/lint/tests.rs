@@ -777,7 +777,15 @@ fn lint_pg_only_unparsable_or_empty_statements() {
     let f = pg(&["", "  ", "NOT SQL ("]);
     assert_eq!(names(&f), ["unparsable-statement"]);
     assert_eq!(f[0].statement_index, 2);
-    assert!(f[0].message.starts_with("the statement could not be parsed ("), "{}", f[0].message);
-    assert!(f[0].message.ends_with("), so no rule could check it"), "{}", f[0].message);
+    assert!(
+        f[0].message.starts_with("the statement could not be parsed ("),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].message.ends_with("), so no rule could check it"),
+        "{}",
+        f[0].message
+    );
     assert!(pg(&[]).is_empty());
 }
