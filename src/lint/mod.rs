@@ -6,8 +6,10 @@
 //!
 //! - PostgreSQL: the statements of one migration are linted together by squawk
 //!   (`squawk-linter`), in a transaction unless the migration's `use_transaction()` says
-//!   `Some(false)`; see [`rules`] for the rules run and their severities.
-//! - SQLite: destructive drops, and table rebuilds of existing tables ([`sqlite`]).
+//!   `Some(false)`; `src/lint/rules.rs` says which of squawk's rules run, at which
+//!   severity, and why the others do not ([`rules()`] lists them).
+//! - SQLite: destructive drops, and table rebuilds of existing tables
+//!   (`src/lint/sqlite.rs`).
 //! - MySQL: no rules yet.
 //!
 //! Statements on tables created earlier in the same migration are not flagged (the table
@@ -16,7 +18,8 @@
 //! pending, yet production has those tables.
 //!
 //! A migration allows rules for itself with a marker anywhere in its source:
-//! `// cargo-dbm: allow(rule-name, other-rule) -- reason`.
+//! `// cargo-dbm: allow(rule-name, other-rule) -- reason`; the workspace allows rules for
+//! every migration with [`Options::allow`]. A rule name either does not know is an error.
 
 mod postgres;
 mod rules;
