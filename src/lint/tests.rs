@@ -789,3 +789,57 @@ fn lint_pg_only_unparsable_or_empty_statements() {
     );
     assert!(pg(&[]).is_empty());
 }
+
+#[test]
+fn lint_pg_transaction_statements_inside_a_migration() {
+    let f = pg(&["BEGIN", r#"ALTER TABLE "user" ADD COLUMN "bio" text"#, "COMMIT"]);
+    assert!(
+        f.iter()
+            .all(|f| f.rule == "transaction-nesting" && f.severity == Severity::Warning),
+        "{f:#?}"
+    );
+    assert!(!f.is_empty());
+    // A migration that runs outside a transaction may manage its own.
+    assert!(
+        pg_src(
+            NO_TX,
+            &["BEGIN", r#"ALTER TABLE "user" ADD COLUMN "bio" text"#, "COMMIT"]
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn lint_default_severities() {
+    let severity = |name: &str| rules().into_iter().find(|r| r.0 == name).unwrap().1;
+    for name in [
+        "adding-required-field",
+        "adding-field-with-default",
+        "adding-not-nullable-field",
+        "constraint-missing-not-valid",
+        "disallowed-unique-constraint",
+        "changing-column-type",
+        "renaming-column",
+        "renaming-table",
+        "ban-drop-column",
+        "ban-drop-table",
+        "prefer-repack",
+    ] {
+        assert_eq!(severity(name), Severity::Error, "{name}");
+    }
+    for name in [
+        "require-concurrent-index-creation",
+        "adding-foreign-key-constraint",
+        "sqlite-table-rebuild",
+    ] {
+        assert_eq!(severity(name), Severity::Warning, "{name}");
+    }
+    for name in [
+        "require-concurrent-index-deletion",
+        "ban-drop-constraint",
+        "unparsable-statement",
+    ] {
+        assert_eq!(severity(name), Severity::Info, "{name}");
+    }
+    assert!(Severity::Info < Severity::Warning && Severity::Warning < Severity::Error);
+}
