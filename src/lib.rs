@@ -26,6 +26,7 @@ pub mod engine;
 pub mod error;
 pub mod exit_codes;
 pub mod guard;
+pub mod lint;
 pub mod merge;
 pub mod migrator_source;
 pub mod naming;
