@@ -43,6 +43,9 @@ pub struct DbmConfig {
     /// `--out-of-order` (for a development database shared by branches).
     #[serde(default)]
     pub out_of_order: bool,
+    /// A database of the same engine on a server cargo dbm may use for scratch databases
+    /// (`cargo dbm sql` without access to the real one).
+    pub scratch_database_url: Option<String>,
 }
 
 impl DbmConfig {

@@ -12,6 +12,7 @@ mod reset;
 mod resolve;
 mod restore;
 mod seed;
+mod sql;
 mod stamp;
 mod status;
 mod verify;
@@ -129,6 +130,8 @@ enum Command {
     Restore(restore::RestoreArgs),
     /// Load seed data in one transaction (--minimal, --profile, --clear); --dump writes it out.
     Seed(seed::SeedArgs),
+    /// Write the SQL script of a range of migrations (built on a scratch database).
+    Sql(sql::SqlArgs),
     /// Give this branch's unapplied migrations new versions after the newest applied one.
     Rebase(rebase::RebaseArgs),
     /// Resolve merge conflicts in the Migrator's file that only register migrations.
@@ -237,6 +240,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Restore(a) => restore::run(ctx?, a).await,
         Command::Seed(a) => seed::run(ctx?, a).await,
         Command::Rebase(a) => rebase::run(ctx?, &opts, a).await,
+        Command::Sql(a) => sql::run(ctx?, a).await,
         // Handled above.
         Command::Resolve(_) | Command::MergeDriver(_) => Ok(exit_codes::USAGE),
     }

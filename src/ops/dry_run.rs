@@ -79,7 +79,7 @@ pub async fn dry_run(
         report.ran = Ran::Scratch {
             reason: "the database does not exist yet, and a dry run does not create it".into(),
         };
-        let caps = crate::tasks::capture::on_scratch(ctx, &runner, &table, &before, &steps).await?;
+        let caps = crate::tasks::capture::on_scratch(ctx, &ctx.url, &runner, &table, &before, &steps).await?;
         return Ok(fill(report, caps));
     };
     let mut setup = Vec::new();
@@ -101,7 +101,7 @@ pub async fn dry_run(
             caps.needs_scratch.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
         ),
     };
-    let caps = crate::tasks::capture::on_scratch(ctx, &runner, &table, &before, &steps).await?;
+    let caps = crate::tasks::capture::on_scratch(ctx, &ctx.url, &runner, &table, &before, &steps).await?;
     Ok(fill(report, caps))
 }
 

@@ -12,6 +12,7 @@ pub mod rebase;
 pub mod resolve;
 pub mod restore;
 pub mod seed;
+pub mod sql;
 pub mod stamp;
 pub mod status;
 pub mod verify;

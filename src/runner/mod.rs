@@ -177,13 +177,17 @@ impl Runner {
         let mut failure = None;
         let mut captured = Vec::new();
         let mut needs_scratch = Vec::new();
+        let mut outside = std::collections::HashMap::new();
         let status = converse(
             &mut child,
             input,
             "the migration runner",
             shell,
             |event: Event| match event {
-                Event::Start { version, .. } => {
+                Event::Start {
+                    version, transactional, ..
+                } => {
+                    outside.insert(version.clone(), !transactional);
                     if let Some(b) = &bar {
                         b.set_message(version);
                     }
@@ -231,6 +235,7 @@ impl Runner {
                 }
                 Event::Fatal { message } => failure = Some(fatal(url, &message)),
                 Event::Captured { version, statements } => captured.push(StepSql {
+                    transactional: version.as_ref().is_none_or(|v| outside.get(v) != Some(&true)),
                     version,
                     statements: statements
                         .into_iter()
@@ -307,6 +312,8 @@ impl Input for protocol::DryRun {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StepSql {
     pub version: Option<String>,
+    /// Whether it ran in a transaction with its tracking rows.
+    pub transactional: bool,
     pub statements: Vec<protocol::Captured>,
 }
 

@@ -11,8 +11,17 @@ use crate::tasks::scratch::Scratch;
 /// Runs `steps` on a scratch database brought to the state `before` (steps applied
 /// first, statements not kept), recording the statements of `steps`. The scratch is
 /// dropped whatever happens.
-pub async fn on_scratch(ctx: &Ctx, runner: &Runner, table: &str, before: &[Step], steps: &[Step]) -> Result<Captures> {
-    let scratch = Scratch::new(ctx, "capture")?;
+///
+/// The scratch is made beside `base` (the workspace's database, or a scratch server).
+pub async fn on_scratch(
+    ctx: &Ctx,
+    base: &crate::config::DbUrl,
+    runner: &Runner,
+    table: &str,
+    before: &[Step],
+    steps: &[Step],
+) -> Result<Captures> {
+    let scratch = Scratch::beside(ctx, base, "capture")?;
     let result = async {
         let db = scratch.open(table).await?;
         db.close().await;
@@ -40,4 +49,118 @@ pub fn ups(status: &crate::plan::Status, versions: &[&str]) -> Vec<Step> {
             out_of_order: false,
         })
         .collect()
+}
+
+/// A range of migrations to capture: the state to start from, and the steps.
+#[derive(Debug)]
+pub struct Range {
+    pub direction: Direction,
+    /// Brings an empty scratch database to the range's start.
+    pub before: Vec<Step>,
+    pub steps: Vec<Step>,
+    /// `FROM..TO` as resolved (`base`, a version, `head`).
+    pub label: String,
+}
+
+/// Resolves `spec` (`FROM..TO`, `..TO`, `FROM..`, or `TO`; revisions as `up` takes them)
+/// against the Migrator's list. Without a `FROM`, the range starts where the database is
+/// (`applied`: whether it could be read) or at `base`. `up`: the migrations after `FROM` up
+/// to `TO` (default `head`; with the database, its pending ones). `down`: reverts from `TO`
+/// (default: the database's state, or `head`) back to `FROM` (default: one migration with
+/// the database, `base` without), newest first.
+pub fn range(status: &crate::plan::Status, spec: Option<&str>, direction: Direction, with_db: bool) -> Result<Range> {
+    use crate::revision::{Target, resolve};
+    let names = status.names();
+    let applied_count = status.applied().count();
+    let (from, to) = match spec.map(str::trim) {
+        None | Some("") => (None, None),
+        Some(s) => match s.split_once("..") {
+            Some((a, b)) => (Some(a).filter(|a| !a.is_empty()), Some(b).filter(|b| !b.is_empty())),
+            None => (None, Some(s)),
+        },
+    };
+    // A revision as a count of migrations of the list (`base` = 0, `head` = all).
+    let upto = |rev: &str| -> Result<usize> {
+        Ok(match resolve(rev, &names, applied_count)? {
+            Target::Head => names.len(),
+            Target::Base => 0,
+            Target::At(i) => i + 1,
+        })
+    };
+    let db_state = with_db && status.tracked;
+    let applied: Vec<&str> = status.applied_in_order().iter().map(|e| e.file.name.as_str()).collect();
+    let (start, state): (Vec<&str>, Option<usize>) = match from {
+        Some(f) => {
+            let n = upto(f)?;
+            (names[..n].to_vec(), Some(n))
+        }
+        None if db_state => (applied.clone(), None),
+        None => (Vec::new(), Some(0)),
+    };
+    let label_of = |n: usize| if n == 0 { "base".to_string() } else { names[n - 1].to_string() };
+    match direction {
+        Direction::Up => {
+            let end = match to {
+                Some(t) => upto(t)?,
+                None => names.len(),
+            };
+            if let Some(s) = state
+                && s > end
+            {
+                return Err(bad_range(spec, "its start is after its end"));
+            }
+            let steps: Vec<&str> = names[..end].iter().copied().filter(|n| !start.contains(n)).collect();
+            let from_label = match state {
+                Some(s) => label_of(s),
+                None => applied.last().map(|s| s.to_string()).unwrap_or_else(|| "base".into()),
+            };
+            Ok(Range {
+                direction,
+                before: ups(status, &start),
+                steps: ups(status, &steps),
+                label: format!("{from_label}..{}", label_of(end)),
+            })
+        }
+        Direction::Down => {
+            // The state reverted from.
+            let top: Vec<&str> = match to {
+                Some(t) => names[..upto(t)?].to_vec(),
+                None if db_state => applied.clone(),
+                None => names.clone(),
+            };
+            let keep: Vec<&str> = match (from, state) {
+                (Some(_), Some(n)) => names[..n].to_vec(),
+                _ if db_state && to.is_none() => applied[..applied.len().saturating_sub(1)].to_vec(),
+                _ => Vec::new(),
+            };
+            if keep.iter().any(|k| !top.contains(k)) {
+                return Err(bad_range(spec, "its start is after its end"));
+            }
+            let reverted: Vec<&str> = top.iter().rev().copied().filter(|n| !keep.contains(n)).collect();
+            let steps = ups(status, &reverted)
+                .into_iter()
+                .map(|mut s| {
+                    s.direction = Direction::Down;
+                    s
+                })
+                .collect();
+            Ok(Range {
+                direction,
+                before: ups(status, &top),
+                steps,
+                label: format!(
+                    "{}..{}",
+                    keep.last().copied().unwrap_or("base"),
+                    top.last().copied().unwrap_or("base")
+                ),
+            })
+        }
+    }
+}
+
+fn bad_range(spec: Option<&str>, why: &str) -> crate::error::Error {
+    crate::error::Error::UnknownRevision {
+        rev: spec.unwrap_or_default().to_string(),
+        hint: format!("the range does not resolve: {why}; write it as FROM..TO with FROM before TO (e.g. `base..head`, `m2024..`, `..add_phone`)"),
+    }
 }

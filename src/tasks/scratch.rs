@@ -14,13 +14,16 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// A new, empty scratch named after `tag` and the process id.
+    /// A new, empty scratch named after `tag` and the process id, beside the workspace's
+    /// database.
     pub fn new(ctx: &Ctx, tag: &str) -> Result<Scratch> {
+        Self::beside(ctx, &ctx.url, tag)
+    }
+
+    /// The same, on the server of `base` (a scratch server given with `--scratch-url`).
+    pub fn beside(ctx: &Ctx, base: &DbUrl, tag: &str) -> Result<Scratch> {
         let name = format!("dbm_{tag}_{}", std::process::id());
-        let url = ctx
-            .url
-            .engine
-            .scratch_url(&ctx.url, &ctx.ws.target_dir.join("dbm"), &name)?;
+        let url = base.engine.scratch_url(base, &ctx.ws.target_dir.join("dbm"), &name)?;
         Ok(Scratch { url })
     }
 

@@ -26,4 +26,5 @@ mod safety;
 mod sea_orm_v1;
 mod secrets;
 mod seed;
+mod sql;
 mod verify;
