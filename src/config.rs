@@ -46,6 +46,9 @@ pub struct DbmConfig {
     /// A database of the same engine on a server cargo dbm may use for scratch databases
     /// (`cargo dbm sql` without access to the real one).
     pub scratch_database_url: Option<String>,
+    /// Lint rules allowed in every migration (`cargo dbm lint`, `check`).
+    #[serde(default)]
+    pub lint_allow: Vec<String>,
 }
 
 impl DbmConfig {

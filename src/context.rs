@@ -94,4 +94,37 @@ impl Ctx {
         }
         Ok((src, status))
     }
+
+    /// [`Ctx::status`], or, when the database cannot be reached, the Migrator's list with
+    /// nothing applied and why (for work that needs no database: `sql`, `lint`).
+    pub async fn status_or_offline(&self) -> Result<(MigratorSource, Status, Option<String>)> {
+        match self.status().await {
+            Ok((src, status)) => Ok((src, status, None)),
+            Err(e @ (crate::Error::Connect { .. } | crate::Error::Database { .. })) => {
+                let src = MigratorSource::load(&self.ws.migration()?.lib)?;
+                let table = self.tracking_table(&src);
+                let status = Status::load(None, &src, &table).await?;
+                Ok((src, status, Some(e.to_string())))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Where scratch databases go: `scratch` (a flag), `scratch-database-url`, or beside the
+    /// workspace's database. It must be of the same engine.
+    pub fn scratch_base(&self, scratch: Option<&str>) -> Result<DbUrl> {
+        let Some(u) = scratch.or(self.ws.config.scratch_database_url.as_deref()) else {
+            return Ok(self.url.clone());
+        };
+        let url = DbUrl::parse(u, &self.ws.root, config::UrlSource::CommandLine)?;
+        if url.engine != self.url.engine {
+            return Err(crate::Error::Config(format!(
+                "the scratch database {} is {}, the workspace's database is {}: scratch work must run on the same engine",
+                url.redacted(),
+                url.engine.name(),
+                self.url.engine.name()
+            )));
+        }
+        Ok(url)
+    }
 }

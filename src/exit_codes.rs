@@ -62,6 +62,10 @@ pub const OUT_OF_ORDER: i32 = 20;
 /// `cargo dbm resolve` resolves the hunks that only register migrations.
 pub const CONFLICT: i32 = 21;
 
+/// `lint` (and `check`): a pending migration's SQL breaks a lock-safety or compatibility
+/// rule at error level (`lint --deny-warnings`: at warning level too).
+pub const LINT: i32 = 22;
+
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
     (OK, "success"),
@@ -115,6 +119,10 @@ pub const TABLE: &[(i32, &str)] = &[
     (
         CONFLICT,
         "the Migrator's file has merge conflict markers (cargo dbm resolve)",
+    ),
+    (
+        LINT,
+        "lint/check: a pending migration breaks a lock-safety rule (error level)",
     ),
 ];
 

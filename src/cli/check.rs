@@ -10,10 +10,13 @@ pub struct CheckArgs {
     /// Skip comparing the entities with the migrations' schema (which compiles both).
     #[arg(long)]
     no_entities: bool,
+    /// Skip linting the pending migrations' SQL (which runs them on a scratch database).
+    #[arg(long)]
+    no_lint: bool,
 }
 
 pub async fn run(ctx: Ctx, args: CheckArgs) -> Result<i32> {
-    let problems = crate::ops::check::check(&ctx, !args.no_entities).await?;
+    let problems = crate::ops::check::check(&ctx, !args.no_entities, !args.no_lint).await?;
     let code = problems.first().map(|p| p.exit_code()).unwrap_or(exit_codes::OK);
     let sh = &ctx.shell;
     if sh.format == Format::Json {
@@ -50,6 +53,7 @@ pub async fn run(ctx: Ctx, args: CheckArgs) -> Result<i32> {
         Kind::Duplicate => "give each migration its own version",
         Kind::OutOfOrder => "review it, then `cargo dbm up --out-of-order`, or `cargo dbm rebase` if no shared database has it yet",
         Kind::Unordered => "list the migrations in `fn migrations()` in version order",
+        Kind::Lint => "use the safe pattern named, or allow a reviewed exception with `// cargo-dbm: allow(rule) -- why` in the migration (`cargo dbm lint` shows every finding)",
         Kind::PartiallyApplied => "repair the database by hand, then record it with `cargo dbm stamp`",
     };
     sh.note(hint);

@@ -58,7 +58,9 @@ pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
     };
     if args.dry_run {
         if args.baseline.is_some() {
-            return Err(crate::Error::Config("`--dry-run` cannot be combined with `--baseline`".into()));
+            return Err(crate::Error::Config(
+                "`--dry-run` cannot be combined with `--baseline`".into(),
+            ));
         }
         let report = crate::ops::dry_run::dry_run(
             &ctx,

@@ -5,6 +5,7 @@ mod backup;
 mod check;
 mod create;
 mod init;
+mod lint;
 mod merge_driver;
 mod migrate;
 mod rebase;
@@ -130,6 +131,8 @@ enum Command {
     Restore(restore::RestoreArgs),
     /// Load seed data in one transaction (--minimal, --profile, --clear); --dump writes it out.
     Seed(seed::SeedArgs),
+    /// Check the pending (or given) migrations' SQL against lock-safety rules; exits 22 on errors.
+    Lint(lint::LintArgs),
     /// Write the SQL script of a range of migrations (built on a scratch database).
     Sql(sql::SqlArgs),
     /// Give this branch's unapplied migrations new versions after the newest applied one.
@@ -241,6 +244,7 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Seed(a) => seed::run(ctx?, a).await,
         Command::Rebase(a) => rebase::run(ctx?, &opts, a).await,
         Command::Sql(a) => sql::run(ctx?, a).await,
+        Command::Lint(a) => lint::run(ctx?, a).await,
         // Handled above.
         Command::Resolve(_) | Command::MergeDriver(_) => Ok(exit_codes::USAGE),
     }

@@ -31,7 +31,9 @@ pub async fn run(ctx: Ctx, args: SqlArgs) -> Result<i32> {
     let script = crate::ops::sql::sql(&ctx, args.range.as_deref(), direction, args.scratch_url.as_deref()).await?;
     let sh = &ctx.shell;
     if let Some(why) = &script.offline {
-        sh.note(format!("the database could not be read, so the script starts at base ({why})"));
+        sh.note(format!(
+            "the database could not be read, so the script starts at base ({why})"
+        ));
     }
     match &args.output {
         Some(path) => {

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::exit_codes;
 
 /// What kind of problem: in JSON as `partially-applied`, `missing`, `duplicate`,
-/// `modified`, `out-of-order`, `unordered`, `entities`, `pending`.
+/// `modified`, `out-of-order`, `unordered`, `entities`, `lint`, `pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
@@ -22,6 +22,8 @@ pub enum Kind {
     OutOfOrder,
     /// Listed in the Migrator before a migration with an earlier version.
     Unordered,
+    /// A pending migration's SQL breaks a lock-safety rule (error level).
+    Lint,
     /// The entities differ from the schema the migrations make.
     Entities,
     /// Not applied.
@@ -46,6 +48,7 @@ impl Kind {
             Kind::Modified => "modified",
             Kind::OutOfOrder => "out-of-order",
             Kind::Unordered => "unordered",
+            Kind::Lint => "lint",
             Kind::Entities => "entities",
             Kind::Pending => "pending",
         }
@@ -66,6 +69,7 @@ impl Problem {
             Kind::Missing => exit_codes::HISTORY,
             Kind::Pending => exit_codes::PENDING,
             Kind::OutOfOrder | Kind::Unordered => exit_codes::OUT_OF_ORDER,
+            Kind::Lint => exit_codes::LINT,
             Kind::Duplicate | Kind::Modified | Kind::Entities => exit_codes::DRIFT,
         }
     }
@@ -74,8 +78,10 @@ impl Problem {
 /// The problems found, most severe first (the first one's exit code is the command's).
 /// With `entities`, the entities are also compared with the schema the migrations produce
 /// (this compiles the migrations and the entities, on scratch databases).
-pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
-    let (_, st) = ctx.status().await?;
+/// With `lint`, the pending migrations' SQL is linted too (on a scratch database); findings
+/// at error level are problems.
+pub async fn check(ctx: &Ctx, entities: bool, lint: bool) -> Result<Vec<Problem>> {
+    let (src, st) = ctx.status().await?;
     let mut out = Vec::new();
     for p in &st.partial {
         out.push(Problem {
@@ -169,6 +175,30 @@ pub async fn check(ctx: &Ctx, entities: bool) -> Result<Vec<Problem>> {
                 file: None,
                 message: format!("the entities differ from the migrations: {c}"),
             });
+        }
+    }
+    if lint
+        && !crate::lint::rules_for(ctx.url.engine).is_empty()
+        && st.pending().next().is_some()
+        && st.missing.is_empty()
+        && st.partial.is_empty()
+        && st.duplicates().is_empty()
+    {
+        let range = crate::tasks::capture::range(&st, None, crate::runner::Direction::Up, true)?;
+        let table = ctx.tracking_table(&src);
+        let base = ctx.scratch_base(None)?;
+        for f in crate::tasks::lint::findings(ctx, &base, &table, &range, true).await? {
+            if f.severity == crate::lint::Severity::Error {
+                out.push(Problem {
+                    kind: Kind::Lint,
+                    version: f.version.clone(),
+                    file: Some(f.file.clone()),
+                    message: format!(
+                        "`{}` [{}]: {} — {}; fix: {}",
+                        f.version, f.rule, f.statement, f.message, f.fix
+                    ),
+                });
+            }
         }
     }
     for e in st.pending() {

@@ -62,7 +62,11 @@ pub async fn dry_run(
         ran: Ran::RolledBack,
         setup: Vec::new(),
         migrations: Vec::new(),
-        out_of_order: steps.iter().filter(|s| s.out_of_order).map(|s| s.version.clone()).collect(),
+        out_of_order: steps
+            .iter()
+            .filter(|s| s.out_of_order)
+            .map(|s| s.version.clone())
+            .collect(),
         failed: None,
         failure: None,
     };
@@ -98,7 +102,11 @@ pub async fn dry_run(
     report.ran = Ran::Scratch {
         reason: format!(
             "{} cannot run inside a transaction (it opts out of one, or the engine commits DDL as it goes), so it cannot be rolled back: everything ran on a scratch database built from the migrations this database has applied (schema only, no rows)",
-            caps.needs_scratch.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+            caps.needs_scratch
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let caps = crate::tasks::capture::on_scratch(ctx, &ctx.url, &runner, &table, &before, &steps).await?;

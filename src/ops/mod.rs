@@ -7,6 +7,7 @@ pub mod check;
 pub mod create;
 pub mod dry_run;
 pub mod init;
+pub mod lint;
 pub mod migrate;
 pub mod rebase;
 pub mod resolve;

@@ -6,9 +6,7 @@
 
 use super::Ctx;
 use crate::db::tracking;
-use crate::error::{Error, Result};
-use crate::migrator_source::MigratorSource;
-use crate::plan::Status;
+use crate::error::Result;
 use crate::runner::Direction;
 use crate::runner::protocol::Captured;
 
@@ -30,32 +28,9 @@ pub struct Script {
 /// The scratch database is made beside `scratch` when given (a server of the same engine
 /// the user can reach), else beside the workspace's database.
 pub async fn sql(ctx: &Ctx, spec: Option<&str>, direction: Direction, scratch: Option<&str>) -> Result<Script> {
-    let scratch_base = match scratch.or(ctx.ws.config.scratch_database_url.as_deref()) {
-        Some(u) => {
-            let url = crate::config::DbUrl::parse(u, &ctx.ws.root, crate::config::UrlSource::CommandLine)?;
-            if url.engine != ctx.url.engine {
-                return Err(Error::Config(format!(
-                    "the scratch database {} is {}, the workspace's database is {}: the script must be built on the same engine",
-                    url.redacted(),
-                    url.engine.name(),
-                    ctx.url.engine.name()
-                )));
-            }
-            url
-        }
-        None => ctx.url.clone(),
-    };
+    let scratch_base = ctx.scratch_base(scratch)?;
     let mig = ctx.ws.migration()?;
-    let (src, status, offline) = match ctx.status().await {
-        Ok((src, status)) => (src, status, None),
-        Err(e @ (Error::Connect { .. } | Error::Database { .. })) => {
-            let src = MigratorSource::load(&mig.lib)?;
-            let table = ctx.tracking_table(&src);
-            let status = Status::load(None, &src, &table).await?;
-            (src, status, Some(e.to_string()))
-        }
-        Err(e) => return Err(e),
-    };
+    let (src, status, offline) = ctx.status_or_offline().await?;
     status.ensure_complete()?;
     let range = crate::tasks::capture::range(&status, spec, direction, offline.is_none())?;
     let mut script = Script {
@@ -75,7 +50,8 @@ pub async fn sql(ctx: &Ctx, spec: Option<&str>, direction: Direction, scratch: O
     }
     let runner = crate::runner::build_capture(&ctx.ws, mig, &ctx.url, &ctx.shell).await?;
     let table = ctx.tracking_table(&src);
-    let caps = crate::tasks::capture::on_scratch(ctx, &scratch_base, &runner, &table, &range.before, &range.steps).await?;
+    let caps =
+        crate::tasks::capture::on_scratch(ctx, &scratch_base, &runner, &table, &range.before, &range.steps).await?;
     if let Some(f) = caps.failure {
         return Err(f);
     }
@@ -83,7 +59,11 @@ pub async fn sql(ctx: &Ctx, spec: Option<&str>, direction: Direction, scratch: O
     for s in tracking::install_sql(engine, &table) {
         text.push_str(&format!("{};\n", s.trim_end_matches(';')));
     }
-    for (step, captured) in range.steps.iter().zip(caps.captured.iter().filter(|c| c.version.is_some())) {
+    for (step, captured) in range
+        .steps
+        .iter()
+        .zip(caps.captured.iter().filter(|c| c.version.is_some()))
+    {
         let statements: Vec<&Captured> = captured.statements.iter().filter(|c| is_change(&c.sql)).collect();
         script.statements += statements.len();
         text.push_str(&format!("\n-- {} ({})\n", step.version, step.direction));

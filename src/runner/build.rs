@@ -84,7 +84,13 @@ pub async fn build_capture(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, sh
     build_flavor(ws, mig, url, shell, true).await
 }
 
-async fn build_flavor(ws: &Workspace, mig: &MigrationCrate, url: &DbUrl, shell: &Shell, capture: bool) -> Result<Runner> {
+async fn build_flavor(
+    ws: &Workspace,
+    mig: &MigrationCrate,
+    url: &DbUrl,
+    shell: &Shell,
+    capture: bool,
+) -> Result<Runner> {
     let (version, package_count) = sea_orm_migration_version(ws, mig)?;
     let line = SeaOrmLine::of(&version).ok_or_else(|| unsupported(&mig.name, "sea-orm-migration", &version))?;
     crate::db::tracking::set_form(line.tracking_form());

@@ -14,7 +14,6 @@ mod seed;
 pub use build::{build, build_capture, build_entities, use_tracking_form_of};
 pub use protocol::{Direction, Event, Mode, Step};
 
-
 use crate::config::DbUrl;
 use crate::error::{Error, Result};
 use crate::shell::Shell;
@@ -146,7 +145,8 @@ impl Runner {
             setup,
             steps: steps.to_vec(),
         };
-        self.converse_steps(url, Mode::DryRun, std::slice::from_ref(&plan), shell).await
+        self.converse_steps(url, Mode::DryRun, std::slice::from_ref(&plan), shell)
+            .await
     }
 
     async fn converse_steps<I: Input>(&self, url: &DbUrl, mode: Mode, items: &[I], shell: &Shell) -> Result<Captures> {

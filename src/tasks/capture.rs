@@ -97,7 +97,13 @@ pub fn range(status: &crate::plan::Status, spec: Option<&str>, direction: Direct
         None if db_state => (applied.clone(), None),
         None => (Vec::new(), Some(0)),
     };
-    let label_of = |n: usize| if n == 0 { "base".to_string() } else { names[n - 1].to_string() };
+    let label_of = |n: usize| {
+        if n == 0 {
+            "base".to_string()
+        } else {
+            names[n - 1].to_string()
+        }
+    };
     match direction {
         Direction::Up => {
             let end = match to {
@@ -161,6 +167,8 @@ pub fn range(status: &crate::plan::Status, spec: Option<&str>, direction: Direct
 fn bad_range(spec: Option<&str>, why: &str) -> crate::error::Error {
     crate::error::Error::UnknownRevision {
         rev: spec.unwrap_or_default().to_string(),
-        hint: format!("the range does not resolve: {why}; write it as FROM..TO with FROM before TO (e.g. `base..head`, `m2024..`, `..add_phone`)"),
+        hint: format!(
+            "the range does not resolve: {why}; write it as FROM..TO with FROM before TO (e.g. `base..head`, `m2024..`, `..add_phone`)"
+        ),
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod backup;
 pub mod capture;
+pub mod lint;
 pub mod new_migration;
 pub mod schemas;
 pub mod scratch;

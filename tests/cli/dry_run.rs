@@ -85,7 +85,10 @@ dual!(a_dry_run_prints_every_statement_and_changes_nothing, |env| {
         .iter()
         .map(|s| s["sql"].as_str().unwrap().to_string())
         .collect();
-    assert!(statements.iter().any(|s| s.contains("seaql_migrations")), "{statements:?}");
+    assert!(
+        statements.iter().any(|s| s.contains("seaql_migrations")),
+        "{statements:?}"
+    );
     assert!(statements.iter().any(|s| s.contains("dbm_history")), "{statements:?}");
     assert_eq!(fingerprint(&env), before);
     assert_eq!(env.tracked(), [a.clone()]);
@@ -113,30 +116,47 @@ dual!(a_dry_run_prints_every_statement_and_changes_nothing, |env| {
     );
     let before = fingerprint(&env);
     let out = env.dbm(&["up", "--dry-run"]);
-    out.expect_code(9).contains(&format!("migration `{bad}` failed")).contains("no_such_table");
-    assert!(out.stdout.contains("CREATE TABLE audit (id INTEGER PRIMARY KEY);"), "{}", out.stdout);
+    out.expect_code(9)
+        .contains(&format!("migration `{bad}` failed"))
+        .contains("no_such_table");
+    assert!(
+        out.stdout.contains("CREATE TABLE audit (id INTEGER PRIMARY KEY);"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(fingerprint(&env), before);
     assert!(!env.tables().contains(&"audit".to_string()));
 });
 
-dual!(a_migration_outside_a_transaction_is_dry_run_on_a_scratch_database, |env| {
-    env.fx.migration(
-        "create accounts",
-        "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT)",
-        "DROP TABLE account",
-    );
-    env.dbm(&["up"]).ok();
-    let src = sql_migration_with(
-        "CREATE INDEX idx_account_name ON account (name)",
-        "DROP INDEX idx_account_name",
-        "\n    fn use_transaction(&self) -> Option<bool> {\n        Some(false)\n    }\n",
-    );
-    let idx = env.fx.migration_source("index names", &src);
-    let before = fingerprint(&env);
-    let out = env.dbm(&["up", "--dry-run"]);
-    out.ok();
-    assert!(out.stdout.contains("run on a scratch database"), "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("`{idx}` cannot run inside a transaction")), "{}", out.stdout);
-    assert!(out.stdout.contains("CREATE INDEX idx_account_name ON account (name);"), "{}", out.stdout);
-    assert_eq!(fingerprint(&env), before);
-});
+dual!(
+    a_migration_outside_a_transaction_is_dry_run_on_a_scratch_database,
+    |env| {
+        env.fx.migration(
+            "create accounts",
+            "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT)",
+            "DROP TABLE account",
+        );
+        env.dbm(&["up"]).ok();
+        let src = sql_migration_with(
+            "CREATE INDEX idx_account_name ON account (name)",
+            "DROP INDEX idx_account_name",
+            "\n    fn use_transaction(&self) -> Option<bool> {\n        Some(false)\n    }\n",
+        );
+        let idx = env.fx.migration_source("index names", &src);
+        let before = fingerprint(&env);
+        let out = env.dbm(&["up", "--dry-run"]);
+        out.ok();
+        assert!(out.stdout.contains("run on a scratch database"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!("`{idx}` cannot run inside a transaction")),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("CREATE INDEX idx_account_name ON account (name);"),
+            "{}",
+            out.stdout
+        );
+        assert_eq!(fingerprint(&env), before);
+    }
+);

@@ -15,6 +15,7 @@ mod errors;
 mod help;
 mod in_app;
 mod init;
+mod lint;
 mod mariadb;
 mod merge;
 mod migrate;

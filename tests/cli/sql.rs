@@ -16,9 +16,12 @@ fn shape(env: &Env, url: &str) -> Vec<String> {
     let has_tracking = out.iter().any(|c| c.starts_with("seaql_migrations."));
     if has_tracking {
         out.extend(
-            query(url, "SELECT 'tracked ' || version FROM seaql_migrations ORDER BY version")
-                .into_iter()
-                .map(|r| r.join(" ")),
+            query(
+                url,
+                "SELECT 'tracked ' || version FROM seaql_migrations ORDER BY version",
+            )
+            .into_iter()
+            .map(|r| r.join(" ")),
         );
     }
     out
@@ -132,12 +135,16 @@ dual!(a_script_applied_to_a_fresh_database_matches_up, |env| {
 
     // The reverse script takes the fresh database back to base.
     let down = env.fx.path("down.sql");
-    env.dbm(&["sql", "--down", "base..head", "-o", down.to_str().unwrap()]).ok();
+    env.dbm(&["sql", "--down", "base..head", "-o", down.to_str().unwrap()])
+        .ok();
     let text = std::fs::read_to_string(&down).unwrap();
     assert!(text.find(&format!("-- {posts} (down)")).unwrap() < text.find("create_accounts (down)").unwrap());
     apply(&env, &fresh, &down);
     let after = shape(&env, &fresh);
-    assert!(!after.is_empty() && after.iter().all(|c| c.starts_with("seaql_migrations.")), "{after:?}");
+    assert!(
+        !after.is_empty() && after.iter().all(|c| c.starts_with("seaql_migrations.")),
+        "{after:?}"
+    );
 });
 
 #[test]
