@@ -46,6 +46,11 @@ pub struct DbmConfig {
     /// A database of the same engine on a server cargo dbm may use for scratch databases
     /// (`cargo dbm sql` without access to the real one).
     pub scratch_database_url: Option<String>,
+    /// PostgreSQL's `lock_timeout` for each migration (`5s`, `500ms`, `0` for none; default
+    /// none, or 5s when `protected`).
+    pub lock_timeout: Option<String>,
+    /// PostgreSQL's `statement_timeout` for each migration (default none).
+    pub statement_timeout: Option<String>,
     /// Lint rules allowed in every migration (`cargo dbm lint`, `check`).
     #[serde(default)]
     pub lint_allow: Vec<String>,
@@ -629,5 +634,40 @@ mod tests {
             assert!(!e.to_string().contains("pw"), "{e}");
             assert_eq!(e.exit_code(), crate::exit_codes::CONFIG);
         }
+    }
+}
+
+/// A duration as written in configuration and flags: `500ms`, `5s`, `2m`, `1h`, or a bare
+/// number of seconds; `0` means none.
+pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 5s, 2m)"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" | "sec" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("`{text}`: unknown unit `{other}` (use ms, s, m or h)")),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 5s, 2m)"))
+}
+
+#[cfg(test)]
+mod duration_tests {
+    #[test]
+    fn durations_read_as_written() {
+        use super::parse_duration;
+        use std::time::Duration;
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("soon").is_err());
     }
 }

@@ -26,6 +26,8 @@ pub struct Ctx {
     pub shell: Shell,
     pub ws: Workspace,
     pub url: DbUrl,
+    /// PostgreSQL timeouts for each migration: configuration, then flags.
+    pub timeouts: crate::runner::Timeouts,
 }
 
 impl Ctx {
@@ -33,7 +35,35 @@ impl Ctx {
     pub fn load(shell: Shell, opts: &Options) -> Result<Ctx> {
         let ws = Workspace::load(opts.manifest_path.as_deref())?;
         let url = Self::resolve_url(&ws, opts)?;
-        Ok(Ctx { shell, ws, url })
+        let timeouts = Self::configured_timeouts(&ws)?;
+        Ok(Ctx {
+            shell,
+            ws,
+            url,
+            timeouts,
+        })
+    }
+
+    /// `lock-timeout` and `statement-timeout` under [workspace.metadata.dbm]; a database
+    /// marked `protected` gets a 5 s lock timeout unless one is configured.
+    fn configured_timeouts(ws: &Workspace) -> Result<crate::runner::Timeouts> {
+        let read = |key: &str, v: &Option<String>| -> Result<Option<std::time::Duration>> {
+            v.as_deref()
+                .map(|t| {
+                    config::parse_duration(t)
+                        .map_err(|e| crate::Error::Config(format!("[workspace.metadata.dbm] {key}: {e}")))
+                })
+                .transpose()
+        };
+        let mut lock = read("lock-timeout", &ws.config.lock_timeout)?;
+        if lock.is_none() && ws.config.protected {
+            lock = Some(std::time::Duration::from_secs(5));
+        }
+        let nonzero = |d: Option<std::time::Duration>| d.filter(|d| !d.is_zero());
+        Ok(crate::runner::Timeouts {
+            lock: nonzero(lock),
+            statement: nonzero(read("statement-timeout", &ws.config.statement_timeout)?),
+        })
     }
 
     fn resolve_url(ws: &Workspace, opts: &Options) -> Result<DbUrl> {

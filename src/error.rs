@@ -201,6 +201,9 @@ impl Error {
             Untracked { .. } => {
                 "if its schema already matches the migrations, record that with `cargo dbm stamp head`; if it matches an earlier migration, run `cargo dbm up --baseline <that migration>` to record up to it and apply the rest".into()
             }
+            MigrationFailed { rolled_back: true, message, direction, .. } if message.contains("lock timeout") => format!(
+                "the migration was rolled back and left nothing behind; wait for the blocking sessions to finish (or, once you know what they do, end them with `SELECT pg_terminate_backend(PID)`), then run `cargo dbm {direction}` again; raise `--db-lock-timeout` (or `lock-timeout` under [workspace.metadata.dbm]) if a longer wait is acceptable"
+            ),
             MigrationFailed { rolled_back: true, restore, direction, .. } => {
                 let mut hint = format!(
                     "the migration was rolled back and the database is as it was before it; fix the migration and run `cargo dbm {direction}` again"

@@ -8,6 +8,32 @@ use crate::runner::Direction;
 use crate::shell::Format;
 use std::time::Duration;
 
+/// PostgreSQL's timeouts for each migration's transaction.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct TimeoutArgs {
+    /// PostgreSQL: `lock_timeout` for each migration (e.g. 5s, 500ms; 0 for none): a
+    /// migration that waits longer for a table lock fails, is rolled back, and names the
+    /// sessions that blocked it. Default: `lock-timeout` under [workspace.metadata.dbm],
+    /// else 5s on a `protected` database, else none.
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration)]
+    db_lock_timeout: Option<std::time::Duration>,
+    /// PostgreSQL: `statement_timeout` for each migration (default: `statement-timeout`).
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration)]
+    statement_timeout: Option<std::time::Duration>,
+}
+
+impl TimeoutArgs {
+    /// Applies the flags over the configuration.
+    pub fn apply(self, ctx: &mut Ctx) {
+        if let Some(t) = self.db_lock_timeout {
+            ctx.timeouts.lock = Some(t).filter(|t| !t.is_zero());
+        }
+        if let Some(t) = self.statement_timeout {
+            ctx.timeouts.statement = Some(t).filter(|t| !t.is_zero());
+        }
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct UpArgs {
     /// Apply up to and including this revision (default: all pending).
@@ -33,6 +59,8 @@ pub struct UpArgs {
     /// Seconds to wait for another `cargo dbm` holding the migration lock.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
+    #[command(flatten)]
+    timeouts: TimeoutArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -47,10 +75,13 @@ pub struct DownArgs {
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
     #[command(flatten)]
+    timeouts: TimeoutArgs,
+    #[command(flatten)]
     consent: super::ConsentArgs,
 }
 
-pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
+pub async fn up(mut ctx: Ctx, args: UpArgs) -> Result<i32> {
+    args.timeouts.apply(&mut ctx);
     let late = if args.out_of_order {
         crate::ops::migrate::Late::Apply
     } else {
@@ -85,7 +116,8 @@ pub async fn up(ctx: Ctx, args: UpArgs) -> Result<i32> {
     Ok(exit_codes::OK)
 }
 
-pub async fn down(ctx: Ctx, args: DownArgs) -> Result<i32> {
+pub async fn down(mut ctx: Ctx, args: DownArgs) -> Result<i32> {
+    args.timeouts.apply(&mut ctx);
     if args.dry_run {
         let report = crate::ops::dry_run::dry_run(
             &ctx,

@@ -73,7 +73,8 @@ pub async fn dry_run(
     if steps.is_empty() {
         return Ok(report);
     }
-    let runner = crate::runner::build_capture(&ctx.ws, mig, &ctx.url, &ctx.shell).await?;
+    let mut runner = crate::runner::build_capture(&ctx.ws, mig, &ctx.url, &ctx.shell).await?;
+    runner.timeouts = ctx.timeouts;
     let table = ctx.tracking_table(&src);
     let applied: Vec<&str> = status.applied_in_order().iter().map(|e| e.file.name.as_str()).collect();
     let before = crate::tasks::capture::ups(&status, &applied);

@@ -210,7 +210,9 @@ async fn run(
     let runner = if planned.is_empty() && !drop_all {
         None
     } else {
-        Some(runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?)
+        let mut runner = runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?;
+        runner.timeouts = ctx.timeouts;
+        Some(runner)
     };
     let saved = if direction == Direction::Up && !planned.is_empty() {
         crate::tasks::backup::backup_before_migrating(ctx, backup).await?

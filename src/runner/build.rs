@@ -511,7 +511,10 @@ fn compile(
             .then(|| format!("{} {}", generated.krate, generated.version));
         return Err(Error::Build { detail, generated });
     }
-    exe.map(|exe| Runner { exe }).ok_or_else(|| Error::Build {
+    exe.map(|exe| Runner {
+        exe,
+        timeouts: Default::default(),
+    }).ok_or_else(|| Error::Build {
         detail: "cargo did not report the runner binary".into(),
         generated: Some(format!("{} {}", generated.krate, generated.version)),
     })

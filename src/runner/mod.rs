@@ -58,6 +58,15 @@ pub(crate) async fn converse(
 #[derive(Debug, Clone)]
 pub struct Runner {
     pub exe: PathBuf,
+    /// PostgreSQL timeouts for each migration's transaction.
+    pub timeouts: Timeouts,
+}
+
+/// PostgreSQL's `lock_timeout` and `statement_timeout` for each migration (none: unset).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Timeouts {
+    pub lock: Option<std::time::Duration>,
+    pub statement: Option<std::time::Duration>,
 }
 
 /// What the runner did.
@@ -74,6 +83,8 @@ impl Runner {
         cmd.env(protocol::URL_VAR, url.expose())
             .env(protocol::APPLIED_BY_VAR, crate::db::tracking::applied_by())
             .env_remove(protocol::MODE_VAR)
+            .env_remove(protocol::LOCK_TIMEOUT_VAR)
+            .env_remove(protocol::STATEMENT_TIMEOUT_VAR)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -82,6 +93,12 @@ impl Runner {
             Some(s) => cmd.env(protocol::SCHEMA_VAR, s),
             None => cmd.env_remove(protocol::SCHEMA_VAR),
         };
+        if let Some(t) = self.timeouts.lock {
+            cmd.env(protocol::LOCK_TIMEOUT_VAR, t.as_millis().max(1).to_string());
+        }
+        if let Some(t) = self.timeouts.statement {
+            cmd.env(protocol::STATEMENT_TIMEOUT_VAR, t.as_millis().max(1).to_string());
+        }
         crate::process::die_with_parent(cmd.as_std_mut());
         cmd
     }

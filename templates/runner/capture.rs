@@ -112,7 +112,8 @@ impl Subscriber for Capture {
         }
         let mut m = Message(None);
         event.record(&mut m);
-        if let Some(sql) = m.0 {
+        // The runner's own statements (timeouts, the blocker watch) are not the migration's.
+        if let Some(sql) = m.0.filter(|s| !s.starts_with(crate::protocol::OWN_STATEMENT)) {
             SEEN.lock().unwrap_or_else(|e| e.into_inner()).push(Seen {
                 sql,
                 params: None,

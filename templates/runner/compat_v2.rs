@@ -26,6 +26,14 @@ pub async fn query_i64<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Option<i
     rows.first().map(|r| r.try_get_by_index(0)).transpose()
 }
 
+/// The first `columns` columns of every row of `sql`, as text.
+pub async fn query_strings<C: ConnectionTrait>(db: &C, sql: &str, columns: usize) -> Result<Vec<Vec<String>>, DbErr> {
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+    rows.iter()
+        .map(|r| (0..columns).map(|i| r.try_get_by_index::<String>(i)).collect())
+        .collect()
+}
+
 /// `PRAGMA foreign_key_check` (SQLite): each violation as (table, rowid, parent).
 pub async fn foreign_key_check<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, Option<i64>, String)>, DbErr> {
     let rows = db

@@ -45,6 +45,81 @@ fn recording(on: bool) -> Vec<String> {
     std::mem::take(&mut *COMPLETED.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
+/// PostgreSQL with `lock_timeout` set: a second connection that watches, while a migration
+/// runs, which sessions block it (`pg_blocking_pids`), so that a lock timeout can name them.
+static WATCHER: std::sync::OnceLock<DatabaseConnection> = std::sync::OnceLock::new();
+/// The blockers last seen, one line each.
+static BLOCKERS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn timeout_ms(var: &str) -> Option<u64> {
+    std::env::var(var).ok().and_then(|v| v.parse().ok()).filter(|ms| *ms > 0)
+}
+
+/// At the start of a migration's transaction (PostgreSQL): its timeouts, and the blocker
+/// watch on its connection. The watch ends when the returned handle is dropped.
+async fn guard<C: ConnectionTrait>(txn: &C) -> Result<Option<Watch>, DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(None);
+    }
+    let own = protocol::OWN_STATEMENT;
+    if let Some(ms) = timeout_ms(protocol::LOCK_TIMEOUT_VAR) {
+        txn.execute_unprepared(&format!("{own}SET LOCAL lock_timeout = {ms}")).await?;
+    }
+    if let Some(ms) = timeout_ms(protocol::STATEMENT_TIMEOUT_VAR) {
+        txn.execute_unprepared(&format!("{own}SET LOCAL statement_timeout = {ms}")).await?;
+    }
+    let Some(watcher) = WATCHER.get().cloned() else {
+        return Ok(None);
+    };
+    let pid = compat::query_i64(txn, &format!("{own}SELECT pg_backend_pid()::bigint")).await?.unwrap_or(0);
+    BLOCKERS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let sql = format!(
+        "{own}SELECT a.pid::text, coalesce(a.application_name, ''), coalesce(a.state, ''), \
+         coalesce(to_char(a.query_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), ''), \
+         left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 160) \
+         FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids({pid}))"
+    );
+    let task = tokio::spawn(async move {
+        loop {
+            let rows = compat::query_strings(&watcher, &sql, 5).await.unwrap_or_default();
+            if !rows.is_empty() {
+                *BLOCKERS.lock().unwrap_or_else(|e| e.into_inner()) = rows
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "pid {} (application `{}`, {}, query started {}: `{}`)",
+                            r[0], r[1], r[2], r[3], r[4]
+                        )
+                    })
+                    .collect();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    Ok(Some(Watch(task)))
+}
+
+/// The blocker watch of one migration; stops when dropped.
+struct Watch(tokio::task::JoinHandle<()>);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A failure's message, with the sessions that blocked it when it was a lock timeout.
+fn with_blockers(message: String) -> String {
+    if !message.contains("lock timeout") {
+        return message;
+    }
+    let blockers = BLOCKERS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if blockers.is_empty() {
+        return format!("{message} (no blocking session was seen)");
+    }
+    format!("{message}; blocked by {}", blockers.join("; "))
+}
+
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
@@ -153,6 +228,7 @@ async fn apply(db: &DatabaseConnection, migration: &dyn MigrationTrait, step: &S
         return Ok(record(db, step, started.elapsed().as_millis() as i64).await?);
     }
     let txn = begin(db, fk_off).await?;
+    let _watch = guard(&txn).await?;
     run_migration(&SchemaManager::new(&txn), migration, step).await?;
     if fk_off {
         let bad = new_orphans(orphans(&txn).await?);
@@ -239,7 +315,7 @@ async fn migrate(db: &DatabaseConnection) -> i32 {
             }),
             Err(failure) => {
                 let (message, violations, completed) = match failure {
-                    Failure::Db(e) => (e.to_string(), Vec::new(), Vec::new()),
+                    Failure::Db(e) => (with_blockers(e.to_string()), Vec::new(), Vec::new()),
                     Failure::Partial(e, done) => (e.to_string(), Vec::new(), done),
                     Failure::Orphans(v) if transactional => {
                         ("rows would be left without their parent; rolled back".to_string(), v, Vec::new())
@@ -302,6 +378,10 @@ async fn dry_run(db: &DatabaseConnection) -> i32 {
         Err(Failure::Db(e) | Failure::Partial(e, _)) => fatal(format!("could not begin the dry run's transaction: {e}"), 3),
         Err(Failure::Orphans(_)) => fatal("could not begin the dry run's transaction".into(), 3),
     };
+    let _watch = match guard(&txn).await {
+        Ok(w) => w,
+        Err(e) => fatal(format!("could not set the dry run's timeouts: {e}"), 3),
+    };
     capture::start();
     for sql in &plan.setup {
         if let Err(e) = txn.execute_unprepared(sql).await {
@@ -336,7 +416,7 @@ async fn dry_run(db: &DatabaseConnection) -> i32 {
                 emit(Event::Failed {
                     version: step.version.clone(),
                     direction: step.direction,
-                    message: e.to_string(),
+                    message: with_blockers(e.to_string()),
                     transactional: true,
                     violations: Vec::new(),
                     completed: Vec::new(),
@@ -386,7 +466,14 @@ async fn main() {
         Ok(db) => db,
         Err(e) => fatal(format!("could not connect: {e}"), 3),
     };
-    db.set_metric_callback(|info| {
+    if db.get_database_backend() == DbBackend::Postgres && timeout_ms(protocol::LOCK_TIMEOUT_VAR).is_some() {
+        let mut watch = ConnectOptions::new(std::env::var(protocol::URL_VAR).unwrap_or_default());
+        watch.sqlx_logging(false).max_connections(1);
+        if let Ok(w) = Database::connect(watch).await {
+            let _ = WATCHER.set(w);
+        }
+    }
+        db.set_metric_callback(|info| {
         #[cfg(feature = "capture")]
         capture::finished(
             info.statement.values.as_ref().map(|v| format!("{:?}", v.0)),

@@ -29,6 +29,12 @@ pub const MODE_VAR: &str = "DBM_MODE";
 pub const APPLIED_BY_VAR: &str = "DBM_APPLIED_BY";
 /// Seed mode: the name of the migration crate's Rust seed function to call.
 pub const SEED_FN_VAR: &str = "DBM_SEED_FN";
+/// PostgreSQL: `lock_timeout` for each migration's transaction, in milliseconds (unset: none).
+pub const LOCK_TIMEOUT_VAR: &str = "DBM_LOCK_TIMEOUT_MS";
+/// PostgreSQL: `statement_timeout` for each migration's transaction, in milliseconds.
+pub const STATEMENT_TIMEOUT_VAR: &str = "DBM_STATEMENT_TIMEOUT_MS";
+/// Statements the runner runs for itself start with this comment (capture leaves them out).
+pub const OWN_STATEMENT: &str = "/* cargo-dbm */ ";
 
 /// What the runner does.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]

@@ -160,3 +160,110 @@ dual!(
         assert_eq!(fingerprint(&env), before);
     }
 );
+
+/// A session holding a lock on `account` (reading it inside an open transaction) for
+/// `secs` seconds, as application `blocker`.
+fn blocker(env: &Env, secs: u32) -> std::process::Child {
+    let child = std::process::Command::new("psql")
+        .arg(&env.url)
+        .args([
+            "-q",
+            "-c",
+            &format!("BEGIN; SELECT count(*) FROM account; SELECT pg_sleep({secs}); COMMIT"),
+        ])
+        .env("PGAPPNAME", "blocker")
+        .env("PGSSLMODE", "disable")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql");
+    // Until the lock is held.
+    for _ in 0..200 {
+        let held = env.pg().psql(
+            "app",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND query LIKE '%pg_sleep%'",
+        );
+        if held.trim() == "1" {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    panic!(
+        "the blocking session did not start: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Ends the blocking session (server side: a killed client's backend sleeps on).
+fn release(env: &Env, mut hold: std::process::Child) {
+    env.pg().psql(
+        "app",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'",
+    );
+    hold.kill().ok();
+    hold.wait().ok();
+}
+
+#[test]
+fn a_lock_timeout_names_the_blocking_session_and_leaves_nothing() {
+    let env = Env::postgres();
+    let a = env.fx.migration(
+        "create accounts",
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT)",
+        "DROP TABLE account",
+    );
+    env.dbm(&["up"]).ok();
+    let b = env.fx.migration(
+        "add phone",
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY); ALTER TABLE account ADD COLUMN phone TEXT",
+        "DROP TABLE audit; ALTER TABLE account DROP COLUMN phone",
+    );
+    let hold = blocker(&env, 30);
+    let out = env.dbm(&["up", "--db-lock-timeout", "1s"]);
+    release(&env, hold);
+    out.expect_code(9)
+        .contains(&format!("migration `{b}` failed"))
+        .contains("lock timeout")
+        .contains("blocked by pid")
+        .contains("application `blocker`")
+        .contains("query started")
+        .contains("pg_terminate_backend");
+    // Nothing half done: no audit table, no phone column, b not recorded.
+    assert!(!env.tables().contains(&"audit".to_string()));
+    assert_eq!(env.columns("account"), ["id", "name"]);
+    assert_eq!(env.tracked(), [a.clone()]);
+
+    // The dry run is bounded the same way.
+    let hold = blocker(&env, 30);
+    let out = env.dbm(&["up", "--dry-run", "--db-lock-timeout", "1s"]);
+    release(&env, hold);
+    out.expect_code(9).contains("application `blocker`");
+
+    // statement_timeout: a statement running past it is cancelled, and rolled back.
+    let slow = env.fx.path(&format!("migration/src/{b}.rs"));
+    std::fs::write(
+        &slow,
+        sql_migration(
+            "CREATE TABLE audit (id INTEGER PRIMARY KEY); SELECT pg_sleep(5)",
+            "DROP TABLE audit",
+        ),
+    )
+    .unwrap();
+    env.dbm(&["up", "--statement-timeout", "300ms"])
+        .expect_code(9)
+        .contains("statement timeout");
+    assert!(!env.tables().contains(&"audit".to_string()));
+
+    // Without the blocker and the slow statement, it applies.
+    std::fs::write(
+        &slow,
+        sql_migration(
+            "ALTER TABLE account ADD COLUMN phone TEXT",
+            "ALTER TABLE account DROP COLUMN phone",
+        ),
+    )
+    .unwrap();
+    env.dbm(&["up", "--db-lock-timeout", "1s"]).ok();
+    assert_eq!(env.tracked(), [a, b]);
+}

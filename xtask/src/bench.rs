@@ -104,12 +104,12 @@ impl Dbs {
     }
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
@@ -333,11 +333,11 @@ fn migrations(n: usize, engine: Engine, docs: bool) -> Result<()> {
     Ok(())
 }
 
-fn sqlite_url(p: &Path) -> String {
+pub(crate) fn sqlite_url(p: &Path) -> String {
     format!("sqlite://{}", p.display())
 }
 
-fn fresh(db: &Path) {
+pub(crate) fn fresh(db: &Path) {
     if let Some(dir) = db.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -349,7 +349,7 @@ fn fresh(db: &Path) {
 }
 
 /// N migrations, each creating a table with a few columns and an index.
-fn write_migrations(ws: &Path, n: usize) -> Result<()> {
+pub(crate) fn write_migrations(ws: &Path, n: usize) -> Result<()> {
     let src = ws.join("migration/src");
     let mut mods = String::new();
     let mut list = String::new();
