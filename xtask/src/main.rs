@@ -152,6 +152,20 @@ fn quickstart() -> Result<()> {
     Ok(())
 }
 
+/// The `sqlite3` shell, which the tests apply `cargo dbm sql` scripts with: installs
+/// Debian's package on a fresh machine.
+fn ensure_sqlite3() -> Result<()> {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("sqlite3").is_file()));
+    if found {
+        return Ok(());
+    }
+    sh(Command::new("apt-get").arg("update").arg("-q"))?;
+    sh(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends", "sqlite3"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
 /// Makes sure a PostgreSQL server can be started by the tests, installing Debian's package
 /// on a fresh machine.
 fn ensure_postgres() -> Result<()> {
@@ -241,6 +255,7 @@ fn ensure_mariadb() -> Result<()> {
 /// The whole test suite (unit, integration on SQLite and PostgreSQL, snapshot, xtask).
 fn test(extra: &[String]) -> Result<()> {
     ensure_postgres()?;
+    ensure_sqlite3()?;
     ensure_mariadb()?;
     let mut cmd = cargo();
     cmd.current_dir(repo())
