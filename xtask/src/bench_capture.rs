@@ -109,7 +109,10 @@ fn workspace(repo: &Path, dbm: &Path, n: usize) -> Result<PathBuf> {
             .args(["dbm", "init"])
             .current_dir(&ws)
             .env("CARGO_TARGET_DIR", target(repo))
-            .env("DATABASE_URL", sqlite_url(&db)))?;
+            .env("DATABASE_URL", sqlite_url(&db))
+            // Not the project's clone: `init` would add its merge driver to the project's
+            // `.gitattributes` and git configuration.
+            .env("GIT_CEILING_DIRECTORIES", &bench))?;
         write_migrations(&ws, n)?;
     }
     Ok(ws)
