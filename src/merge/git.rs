@@ -107,9 +107,19 @@ fn has_config(root: &Path) -> bool {
     git(root, &["config", "--get", &format!("merge.{DRIVER}.driver")]).as_deref() == Some(DRIVER_COMMAND)
 }
 
+/// The repository whose history holds `file`: `None` outside one, and for a file git
+/// ignores (a workspace inside another project's `target/`, e.g. a benchmark or a
+/// quickstart copy), whose repository is not the user's to configure.
+fn tracking_repository(file: &Path) -> Option<PathBuf> {
+    let root = repository(file)?;
+    let rel = relative(&root, file)?;
+    let ignored = git(&root, &["check-ignore", "-q", "--", &rel]).is_some();
+    (!ignored).then_some(root)
+}
+
 /// Whether the driver is set up for the Migrator's file `file`.
 pub fn state(file: &Path) -> DriverState {
-    let Some(root) = repository(file) else {
+    let Some(root) = tracking_repository(file) else {
         return DriverState::NotARepository;
     };
     match relative(&root, file) {
@@ -120,9 +130,9 @@ pub fn state(file: &Path) -> DriverState {
 
 /// Sets up the driver for the Migrator's file `file`: the `.gitattributes` line at the
 /// repository's root (appended, the rest of the file kept) and the clone's configuration.
-/// Idempotent. `None` when `file` is not in a git repository.
+/// Idempotent. `None` when `file` is not in a git repository, or git ignores it.
 pub fn install(file: &Path) -> Result<Option<Install>> {
-    let Some(root) = repository(file) else {
+    let Some(root) = tracking_repository(file) else {
         return Ok(None);
     };
     let rel = relative(&root, file).ok_or_else(|| {

@@ -395,6 +395,21 @@ mod git {
     }
 
     #[test]
+    fn a_workspace_git_ignores_is_not_configured() {
+        // A copy inside another project's build folder (a benchmark, the quickstart).
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        git(&root, &["init", "-q", "-b", "main"]);
+        std::fs::write(root.join(".gitignore"), "/target/\n").unwrap();
+        let file = root.join("target/bench/migration/src/lib.rs");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, lib(&["m1_a"])).unwrap();
+        assert!(install(&file).unwrap().is_none());
+        assert_eq!(state(&file), DriverState::NotARepository);
+        assert!(!root.join(".gitattributes").exists());
+    }
+
+    #[test]
     fn the_driver_merges_registrations_or_leaves_gits_conflict() {
         let dir = tempfile::tempdir().unwrap();
         let p = |n: &str| dir.path().join(n);

@@ -52,7 +52,15 @@ pub async fn dry_run(
 ) -> Result<Report> {
     let late = if ctx.ws.config.out_of_order { Late::Apply } else { late };
     let mig = ctx.ws.migration()?;
-    let (src, status) = ctx.status().await?;
+    let (src, status) = ctx.status().await.map_err(|e| match e {
+        Error::Connect { url, reason } => Error::Connect {
+            url,
+            reason: format!(
+                "{reason} (a dry run runs on the database itself; `cargo dbm sql` writes the script without reaching it)"
+            ),
+        },
+        e => e,
+    })?;
     if !status.partial.is_empty() {
         return Err(Error::PartiallyApplied(status.partial.clone()));
     }

@@ -10,11 +10,10 @@ use super::Ctx;
 use crate::config::DbUrl;
 use crate::db::{Create, Db, tracking};
 use crate::error::{Error, IoContext, Result};
-use crate::migrator_source::MigratorSource;
+use crate::migrator_source::{MigratorSource, find_vec_macro, migration_module};
 use crate::naming::{slugify, timestamp_of};
 use crate::revision::{self, Target};
 use chrono::{NaiveDateTime, Timelike, Utc};
-use proc_macro2::LineColumn;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use syn::spanned::Spanned;
@@ -508,49 +507,10 @@ fn slot_edits(text: &str, ranges: &[(usize, usize)], order: &[usize]) -> Vec<((u
     edits
 }
 
-/// Finds the first `vec![...]` macro in a block (the returned list).
-fn find_vec_macro(block: &syn::Block) -> Option<syn::Macro> {
-    struct V(Option<syn::Macro>);
-    impl<'a> syn::visit::Visit<'a> for V {
-        fn visit_macro(&mut self, m: &'a syn::Macro) {
-            if self.0.is_none() && m.path.is_ident("vec") {
-                self.0 = Some(m.clone());
-            }
-        }
-    }
-    let mut v = V(None);
-    syn::visit::Visit::visit_block(&mut v, block);
-    v.0
-}
-
-/// `Box::new(module::Migration)` or `Box::new(module::Migration {})` → `module`.
-fn migration_module(e: &Expr) -> Option<String> {
-    let Expr::Call(call) = e else { return None };
-    let path = match call.args.first()? {
-        Expr::Path(p) => &p.path,
-        Expr::Struct(s) => &s.path,
-        _ => return None,
-    };
-    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    match segs.as_slice() {
-        [.., module, _ty] => Some(module.clone()),
-        _ => None,
-    }
-}
-
 /// The byte range of a span in `text`.
 fn range(text: &str, span: proc_macro2::Span) -> (usize, usize) {
+    use crate::migrator_source::offset;
     (offset(text, span.start()), offset(text, span.end()))
-}
-
-fn offset(text: &str, lc: LineColumn) -> usize {
-    let start: usize = text
-        .split_inclusive('\n')
-        .take(lc.line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let line = &text[start..];
-    start + line.char_indices().nth(lc.column).map(|(i, _)| i).unwrap_or(line.len())
 }
 
 /// Renames, then rewrites each file through a temporary file; on failure everything done

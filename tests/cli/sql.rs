@@ -169,4 +169,22 @@ fn a_script_needs_no_access_to_the_database() {
     assert!(!out.all().contains("s3cret"), "{}", out.all());
     // And the scratch server is left as it was.
     assert!(env.tables().is_empty(), "{:?}", env.tables());
+
+    // A dry run needs the database, and says where to turn instead.
+    env.dbm(&[
+        "up",
+        "--dry-run",
+        "--database-url",
+        "postgres://deploy:s3cret@127.0.0.1:1/prod",
+    ])
+    .expect_code(6)
+    .contains("cargo dbm sql");
+
+    // Ranges that do not resolve.
+    env.dbm(&["sql", "head..base"])
+        .expect_code(7)
+        .contains("does not resolve");
+    env.dbm(&["sql", "no_such_migration.."])
+        .expect_code(7)
+        .contains("no_such_migration");
 }
