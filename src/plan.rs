@@ -23,6 +23,19 @@ pub struct Entry {
     pub applied_key: Option<(i64, i64)>,
 }
 
+impl Entry {
+    /// The step that runs this migration in `direction`.
+    pub fn step(&self, direction: Direction, out_of_order: bool) -> Step {
+        Step {
+            direction,
+            version: self.file.name.clone(),
+            checksum: self.file.checksum(),
+            foreign_keys_off: self.file.foreign_keys_off(),
+            out_of_order,
+        }
+    }
+}
+
 /// A pending migration whose version sorts before an applied one: written on a branch
 /// that did not have the applied migrations' changes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -237,27 +250,26 @@ impl Status {
     /// The steps of `up [TARGET]`: pending migrations up to the target, in list order. A
     /// step whose version sorts before an applied one is marked `out_of_order`.
     pub fn up_steps(&self, target: Option<&str>) -> Result<Vec<Step>> {
-        let applied = self.applied().count();
         let last = match target {
             None => self.entries.len(),
-            Some(t) => match revision::resolve(t, &self.names(), applied)? {
-                Target::Head => self.entries.len(),
-                Target::Base => 0,
-                Target::At(i) => i + 1,
-            },
+            Some(t) => self.upto(t)?,
         };
         let late: Vec<String> = self.out_of_order().into_iter().map(|o| o.version).collect();
         Ok(self.entries[..last]
             .iter()
             .filter(|e| e.applied_at.is_none())
-            .map(|e| Step {
-                direction: Direction::Up,
-                version: e.file.name.clone(),
-                checksum: e.file.checksum(),
-                foreign_keys_off: e.file.foreign_keys_off(),
-                out_of_order: late.contains(&e.file.name),
-            })
+            .map(|e| e.step(Direction::Up, late.contains(&e.file.name)))
             .collect())
+    }
+
+    /// How many migrations of the list, from the first, a revision covers: `base` none,
+    /// `head` all, a migration itself and those before it.
+    pub fn upto(&self, rev: &str) -> Result<usize> {
+        Ok(match revision::resolve(rev, &self.names(), self.applied().count())? {
+            Target::Head => self.entries.len(),
+            Target::Base => 0,
+            Target::At(i) => i + 1,
+        })
     }
 
     /// The steps of `down [N | TARGET | base]`: the migrations this database applied after
@@ -306,13 +318,7 @@ impl Status {
         Ok(applied[keep..]
             .iter()
             .rev()
-            .map(|e| Step {
-                direction: Direction::Down,
-                version: e.file.name.clone(),
-                checksum: e.file.checksum(),
-                foreign_keys_off: e.file.foreign_keys_off(),
-                out_of_order: false,
-            })
+            .map(|e| e.step(Direction::Down, false))
             .collect())
     }
 

@@ -51,9 +51,13 @@ pub async fn run(ctx: Ctx, args: CheckArgs) -> Result<i32> {
         Kind::Missing => "restore the missing migration files",
         Kind::Entities => "write a migration for the entities' changes: `cargo dbm create NAME --autogenerate`",
         Kind::Duplicate => "give each migration its own version",
-        Kind::OutOfOrder => "review it, then `cargo dbm up --out-of-order`, or `cargo dbm rebase` if no shared database has it yet",
+        Kind::OutOfOrder => {
+            "review it, then `cargo dbm up --out-of-order`, or `cargo dbm rebase` if no shared database has it yet"
+        }
         Kind::Unordered => "list the migrations in `fn migrations()` in version order",
-        Kind::Lint => "use the safe pattern named, or allow a reviewed exception with `// cargo-dbm: allow(rule) -- why` in the migration (`cargo dbm lint` shows every finding)",
+        Kind::Lint => {
+            "use the safe pattern named, or allow a reviewed exception with `// cargo-dbm: allow(rule) -- why` in the migration (`cargo dbm lint` shows every finding)"
+        }
         Kind::PartiallyApplied => "repair the database by hand, then record it with `cargo dbm stamp`",
     };
     sh.note(hint);

@@ -41,6 +41,12 @@ pub async fn has_table(db: &Db, table: &str) -> Result<bool> {
     Ok(all_tables(db).await?.iter().any(|t| t == table))
 }
 
+/// Whether both tracking tables (`table` and `dbm_history`) exist.
+pub async fn installed(db: &Db, table: &str) -> Result<bool> {
+    let tables = all_tables(db).await?;
+    Ok([table, HISTORY_TABLE].iter().all(|t| tables.iter().any(|n| n == t)))
+}
+
 /// Every base table of the database (the current schema on PostgreSQL).
 async fn all_tables(db: &Db) -> Result<Vec<String>> {
     let rows = db

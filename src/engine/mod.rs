@@ -165,6 +165,11 @@ impl Engine {
         self == Engine::Postgres
     }
 
+    /// How a SQL script file is applied with the engine's own shell (`cargo dbm sql`'s header).
+    pub fn script_shell(self) -> &'static str {
+        dispatch!(self, script_shell())
+    }
+
     /// Whether DDL runs inside a transaction that can be rolled back. MySQL commits DDL
     /// implicitly: a migration that fails halfway leaves what it did.
     pub fn transactional_ddl(self) -> bool {

@@ -198,6 +198,19 @@ pub enum Shape {
 
 /// Reads a possibly schema-qualified name at `toks[i]`; returns the last part and the
 /// index after it.
+/// A comma-separated list of (qualified) names from token `i`.
+fn qualified_list(toks: &[Tok], mut i: usize) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    loop {
+        let (name, next) = qualified(toks, i)?;
+        names.push(name);
+        if toks.get(next) != Some(&Tok::Punct(',')) {
+            return Some(names);
+        }
+        i = next + 1;
+    }
+}
+
 fn qualified(toks: &[Tok], mut i: usize) -> Option<(String, usize)> {
     let mut name = toks.get(i)?.name()?;
     i += 1;
@@ -247,31 +260,11 @@ fn shape_of(t: &[Tok]) -> Option<Shape> {
         return Some(Shape::CreateIndex { name, table });
     }
     if kw(t, 0, "drop") && kw(t, 1, "index") {
-        let mut i = skip(t, 2, &["concurrently"]);
-        i = skip(t, i, &["if", "exists"]);
-        let mut names = Vec::new();
-        loop {
-            let (name, next) = qualified(t, i)?;
-            names.push(name);
-            if t.get(next) != Some(&Tok::Punct(',')) {
-                break;
-            }
-            i = next + 1;
-        }
-        return Some(Shape::DropIndex(names));
+        let i = skip(t, 2, &["concurrently"]);
+        return Some(Shape::DropIndex(qualified_list(t, skip(t, i, &["if", "exists"]))?));
     }
     if kw(t, 0, "drop") && kw(t, 1, "table") {
-        let mut i = skip(t, 2, &["if", "exists"]);
-        let mut names = Vec::new();
-        loop {
-            let (name, next) = qualified(t, i)?;
-            names.push(name);
-            if t.get(next) != Some(&Tok::Punct(',')) {
-                break;
-            }
-            i = next + 1;
-        }
-        return Some(Shape::DropTable(names));
+        return Some(Shape::DropTable(qualified_list(t, skip(t, 2, &["if", "exists"]))?));
     }
     if kw(t, 0, "alter") && kw(t, 1, "table") {
         let i = skip(t, 2, &["if", "exists"]);

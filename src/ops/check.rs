@@ -185,9 +185,8 @@ pub async fn check(ctx: &Ctx, entities: bool, lint: bool) -> Result<Vec<Problem>
         && st.duplicates().is_empty()
     {
         let range = crate::tasks::capture::range(&st, None, crate::runner::Direction::Up, true)?;
-        let table = ctx.tracking_table(&src);
         let base = ctx.scratch_base(None)?;
-        for f in crate::tasks::lint::findings(ctx, &base, &table, &range, true).await? {
+        for f in crate::tasks::lint::findings(ctx, &src, &base, &range, true).await? {
             if f.severity == crate::lint::Severity::Error {
                 out.push(Problem {
                     kind: Kind::Lint,

@@ -50,7 +50,7 @@ pub async fn dry_run(
     late: Late,
     lock_timeout: Duration,
 ) -> Result<Report> {
-    let late = if ctx.ws.config.out_of_order { Late::Apply } else { late };
+    let late = late.or_configured(&ctx.ws.config);
     let mig = ctx.ws.migration()?;
     let (src, status) = ctx.status().await.map_err(|e| match e {
         Error::Connect { url, reason } => Error::Connect {
@@ -61,9 +61,6 @@ pub async fn dry_run(
         },
         e => e,
     })?;
-    if !status.partial.is_empty() {
-        return Err(Error::PartiallyApplied(status.partial.clone()));
-    }
     let steps = super::migrate::plan(&status, direction, target, late)?;
     let mut report = Report {
         direction,
@@ -96,7 +93,7 @@ pub async fn dry_run(
         return Ok(fill(report, caps));
     };
     let mut setup = Vec::new();
-    if !tracking::has_table(&db, &table).await? || !tracking::has_table(&db, tracking::HISTORY_TABLE).await? {
+    if !tracking::installed(&db, &table).await? {
         setup = tracking::install_sql(db.url.engine, &table);
     }
     db.close().await;

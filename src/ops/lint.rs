@@ -29,9 +29,8 @@ pub async fn lint(ctx: &Ctx, spec: Option<&str>, scratch: Option<&str>) -> Resul
     let (src, status, offline) = ctx.status_or_offline().await?;
     status.ensure_complete()?;
     let range = crate::tasks::capture::range(&status, spec, Direction::Up, offline.is_none())?;
-    let table = ctx.tracking_table(&src);
     let base = ctx.scratch_base(scratch)?;
-    let findings = crate::tasks::lint::findings(ctx, &base, &table, &range, offline.is_none()).await?;
+    let findings = crate::tasks::lint::findings(ctx, &src, &base, &range, offline.is_none()).await?;
     Ok(Report {
         range: range.label,
         migrations: range.steps.iter().map(|s| s.version.clone()).collect(),

@@ -7,7 +7,6 @@ use crate::db::{Create, Db, tracking};
 use crate::error::{Error, Result};
 use crate::migrator_source::MigratorSource;
 use crate::plan::Status;
-use crate::revision::{self, Target};
 use crate::runner::{self, Direction, Done, Step};
 use std::time::Duration;
 
@@ -65,6 +64,13 @@ pub enum Late {
     Apply,
 }
 
+impl Late {
+    /// `out-of-order = true` under [workspace.metadata.dbm] allows them whatever was asked.
+    pub fn or_configured(self, config: &crate::config::DbmConfig) -> Late {
+        if config.out_of_order { Late::Apply } else { self }
+    }
+}
+
 /// Applies pending migrations up to `target` (all when `None`). With `baseline`, an
 /// existing database without tracking table is first stamped up to that revision.
 /// With `backup` (or `backup-before-up = true`), a backup is taken first when there is work.
@@ -78,6 +84,7 @@ pub async fn up(
     lock_timeout: Duration,
 ) -> Result<Outcome> {
     let before = baseline.map(Before::Baseline).unwrap_or(Before::Nothing);
+    let late = late.or_configured(&ctx.ws.config);
     run(ctx, Direction::Up, target, before, backup, late, lock_timeout).await
 }
 
@@ -114,6 +121,9 @@ pub async fn reset(ctx: &Ctx, lock_timeout: Duration) -> Result<Outcome> {
 /// The steps of `up`/`down` for this state: refused when it is incomplete, and when `up`
 /// would apply out of order and `late` does not allow it.
 pub(crate) fn plan(status: &Status, direction: Direction, target: Option<&str>, late: Late) -> Result<Vec<Step>> {
+    if !status.partial.is_empty() {
+        return Err(Error::PartiallyApplied(status.partial.clone()));
+    }
     status.ensure_complete()?;
     match direction {
         Direction::Up => {
@@ -166,7 +176,6 @@ async fn run(
     late: Late,
     lock_timeout: Duration,
 ) -> Result<Outcome> {
-    let late = if ctx.ws.config.out_of_order { Late::Apply } else { late };
     let mig = ctx.ws.migration()?;
     let (src, status) = ctx.status().await?;
     if !status.partial.is_empty() {
@@ -189,7 +198,7 @@ async fn run(
     let applied_order_differs = direction == Direction::Down && status.applied_order_differs();
     if let Before::Baseline(rev) = before {
         // What remains after the baseline.
-        let upto = baseline_upto(&status, rev)?;
+        let upto = status.upto(rev)?;
         planned.retain(|s| !status.names()[..upto].contains(&s.version.as_str()));
     }
     let drop_all = matches!(before, Before::DropAll);
@@ -282,14 +291,6 @@ async fn run(
     })
 }
 
-fn baseline_upto(status: &Status, rev: &str) -> Result<usize> {
-    Ok(match revision::resolve(rev, &status.names(), 0)? {
-        Target::Head => status.entries.len(),
-        Target::Base => 0,
-        Target::At(i) => i + 1,
-    })
-}
-
 /// Under the lock: the tracking tables exist, the baseline or the reset happens, the plan
 /// is made again (another run may have applied some migrations meanwhile), and the runner
 /// executes it.
@@ -316,7 +317,7 @@ async fn locked(
     let mut stamped = Vec::new();
     if let Before::Baseline(rev) = before {
         let status = Status::load(Some(&db), src, &table).await?;
-        let upto = baseline_upto(&status, rev)?;
+        let upto = status.upto(rev)?;
         let entries: Vec<_> = status.entries[..upto]
             .iter()
             .filter(|e| e.applied_at.is_none())
@@ -326,11 +327,7 @@ async fn locked(
         tracking::stamp_rows(&db.conn, &table, &stamped, &sums).await?;
     }
     let status = Status::load(Some(&db), src, &table).await?;
-    // Another run may have stopped halfway since the plan was made.
-    if !status.partial.is_empty() {
-        db.close().await;
-        return Err(Error::PartiallyApplied(status.partial.clone()));
-    }
+    // Planned again: another run may have applied some, or stopped halfway, meanwhile.
     let steps = match plan(&status, direction, target, late) {
         Ok(steps) => steps,
         Err(e) => {

@@ -64,10 +64,16 @@ pub async fn sql(ctx: &Ctx, spec: Option<&str>, direction: Direction, scratch: O
         .iter()
         .zip(caps.captured.iter().filter(|c| c.version.is_some()))
     {
-        let statements: Vec<&Captured> = captured.statements.iter().filter(|c| is_change(&c.sql)).collect();
+        let statements: Vec<&Captured> = captured
+            .statements
+            .iter()
+            .filter(|c| crate::tasks::capture::is_change(&c.sql))
+            .collect();
         script.statements += statements.len();
         text.push_str(&format!("\n-- {} ({})\n", step.version, step.direction));
-        let fk_off = step.foreign_keys_off && engine == crate::engine::Engine::Sqlite;
+        // Foreign key enforcement is turned off around a migration only where tables are
+        // rebuilt to be altered (SQLite's pragma).
+        let fk_off = step.foreign_keys_off && !engine.alters_in_place();
         if fk_off {
             text.push_str("PRAGMA foreign_keys = OFF;\n");
         }
@@ -95,11 +101,7 @@ pub async fn sql(ctx: &Ctx, spec: Option<&str>, direction: Direction, scratch: O
 
 fn header(ctx: &Ctx, script: &Script) -> String {
     let engine = ctx.url.engine;
-    let apply = match engine.name() {
-        "postgres" => "psql -v ON_ERROR_STOP=1 -f FILE",
-        "sqlite" => "sqlite3 DATABASE < FILE",
-        _ => "mariadb DATABASE < FILE",
-    };
+    let apply = engine.script_shell();
     let mut h = format!(
         "-- cargo dbm sql: {} {} for {}, by cargo-dbm {}\n",
         script.direction,
@@ -123,35 +125,4 @@ fn header(ctx: &Ctx, script: &Script) -> String {
         h.push_str(&format!("SET search_path TO {};\n", engine.quote(schema)));
     }
     h
-}
-
-/// Whether a statement changes something (a script leaves out the reads a migration made).
-fn is_change(sql: &str) -> bool {
-    let s = sql.trim_start().to_ascii_uppercase();
-    let first = s.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
-    match first {
-        "SELECT" | "SHOW" | "EXPLAIN" | "VALUES" => false,
-        "WITH" => !s.contains("SELECT") || s.contains("INSERT") || s.contains("UPDATE") || s.contains("DELETE"),
-        // The runner's own foreign-key handling is written around the migration instead.
-        "PRAGMA" => s.contains('=') && !s.contains("FOREIGN_KEYS"),
-        _ => true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn reads_are_left_out_of_scripts() {
-        use super::is_change;
-        assert!(is_change("CREATE TABLE x (id int)"));
-        assert!(is_change("INSERT INTO \"seaql_migrations\" VALUES ('m1', 1)"));
-        assert!(!is_change("SELECT COUNT(*) FROM pg_tables"));
-        assert!(!is_change("  select 1"));
-        assert!(!is_change("PRAGMA foreign_keys"));
-        assert!(!is_change("PRAGMA foreign_keys = OFF"));
-        assert!(!is_change("PRAGMA foreign_key_check"));
-        assert!(is_change("PRAGMA user_version = 3"));
-        assert!(is_change("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"));
-        assert!(!is_change("WITH x AS (SELECT 1) SELECT * FROM x"));
-    }
 }

@@ -5,7 +5,6 @@ use super::Ctx;
 use crate::db::{Create, Db, tracking};
 use crate::error::Result;
 use crate::plan::Status;
-use crate::revision::{self, Target};
 use std::time::Duration;
 
 /// What `stamp` changed in the tracking table.
@@ -27,12 +26,7 @@ pub async fn stamp(ctx: &Ctx, rev: &str, purge: bool, lock_timeout: Duration) ->
     let table = ctx.tracking_table(&src);
     // Resolve before touching anything, so a bad revision changes nothing.
     let (_, status) = ctx.status().await?;
-    let names = status.names();
-    let upto = match revision::resolve(rev, &names, status.applied().count())? {
-        Target::Head => names.len(),
-        Target::Base => 0,
-        Target::At(i) => i + 1,
-    };
+    let upto = status.upto(rev)?;
     crate::runner::use_tracking_form_of(&ctx.ws, mig)?;
     let lock = crate::db::lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
     let result = async {

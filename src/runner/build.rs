@@ -514,7 +514,8 @@ fn compile(
     exe.map(|exe| Runner {
         exe,
         timeouts: Default::default(),
-    }).ok_or_else(|| Error::Build {
+    })
+    .ok_or_else(|| Error::Build {
         detail: "cargo did not report the runner binary".into(),
         generated: Some(format!("{} {}", generated.krate, generated.version)),
     })

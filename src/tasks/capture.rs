@@ -41,13 +41,7 @@ pub fn ups(status: &crate::plan::Status, versions: &[&str]) -> Vec<Step> {
     versions
         .iter()
         .filter_map(|v| status.entries.iter().find(|e| e.file.name == *v))
-        .map(|e| Step {
-            direction: Direction::Up,
-            version: e.file.name.clone(),
-            checksum: e.file.checksum(),
-            foreign_keys_off: e.file.foreign_keys_off(),
-            out_of_order: false,
-        })
+        .map(|e| e.step(Direction::Up, false))
         .collect()
 }
 
@@ -69,9 +63,7 @@ pub struct Range {
 /// (default: the database's state, or `head`) back to `FROM` (default: one migration with
 /// the database, `base` without), newest first.
 pub fn range(status: &crate::plan::Status, spec: Option<&str>, direction: Direction, with_db: bool) -> Result<Range> {
-    use crate::revision::{Target, resolve};
     let names = status.names();
-    let applied_count = status.applied().count();
     let (from, to) = match spec.map(str::trim) {
         None | Some("") => (None, None),
         Some(s) => match s.split_once("..") {
@@ -79,14 +71,7 @@ pub fn range(status: &crate::plan::Status, spec: Option<&str>, direction: Direct
             None => (None, Some(s)),
         },
     };
-    // A revision as a count of migrations of the list (`base` = 0, `head` = all).
-    let upto = |rev: &str| -> Result<usize> {
-        Ok(match resolve(rev, &names, applied_count)? {
-            Target::Head => names.len(),
-            Target::Base => 0,
-            Target::At(i) => i + 1,
-        })
-    };
+    let upto = |rev: &str| status.upto(rev);
     let db_state = with_db && status.tracked;
     let applied: Vec<&str> = status.applied_in_order().iter().map(|e| e.file.name.as_str()).collect();
     let (start, state): (Vec<&str>, Option<usize>) = match from {
@@ -170,5 +155,36 @@ fn bad_range(spec: Option<&str>, why: &str) -> crate::error::Error {
         hint: format!(
             "the range does not resolve: {why}; write it as FROM..TO with FROM before TO (e.g. `base..head`, `m2024..`, `..add_phone`)"
         ),
+    }
+}
+
+/// Whether a statement changes something (a script leaves out the reads a migration made).
+pub fn is_change(sql: &str) -> bool {
+    let s = sql.trim_start().to_ascii_uppercase();
+    let first = s.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    match first {
+        "SELECT" | "SHOW" | "EXPLAIN" | "VALUES" => false,
+        "WITH" => !s.contains("SELECT") || s.contains("INSERT") || s.contains("UPDATE") || s.contains("DELETE"),
+        // The runner's own foreign-key handling is written around the migration instead.
+        "PRAGMA" => s.contains('=') && !s.contains("FOREIGN_KEYS"),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_are_left_out_of_scripts() {
+        use super::is_change;
+        assert!(is_change("CREATE TABLE x (id int)"));
+        assert!(is_change("INSERT INTO \"seaql_migrations\" VALUES ('m1', 1)"));
+        assert!(!is_change("SELECT COUNT(*) FROM pg_tables"));
+        assert!(!is_change("  select 1"));
+        assert!(!is_change("PRAGMA foreign_keys"));
+        assert!(!is_change("PRAGMA foreign_keys = OFF"));
+        assert!(!is_change("PRAGMA foreign_key_check"));
+        assert!(is_change("PRAGMA user_version = 3"));
+        assert!(is_change("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"));
+        assert!(!is_change("WITH x AS (SELECT 1) SELECT * FROM x"));
     }
 }

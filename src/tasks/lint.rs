@@ -7,20 +7,22 @@ use crate::context::Ctx;
 use crate::db::{Create, Db, tracking};
 use crate::error::Result;
 use crate::lint::{Finding, MigrationSql, Options};
+use crate::migrator_source::MigratorSource;
 use crate::tasks::capture::Range;
 use std::collections::HashMap;
 
 /// The findings of `range`'s `up` statements, built beside `scratch_base`.
 pub async fn findings(
     ctx: &Ctx,
+    src: &MigratorSource,
     scratch_base: &crate::config::DbUrl,
-    table: &str,
     range: &Range,
     with_db: bool,
 ) -> Result<Vec<Finding>> {
     if range.steps.is_empty() {
         return Ok(Vec::new());
     }
+    let table = &ctx.tracking_table(src);
     let mig = ctx.ws.migration()?;
     let runner = crate::runner::build_capture(&ctx.ws, mig, &ctx.url, &ctx.shell).await?;
     let caps =
@@ -28,7 +30,6 @@ pub async fn findings(
     if let Some(f) = caps.failure {
         return Err(f);
     }
-    let src = crate::migrator_source::MigratorSource::load(&mig.lib)?;
     let mut migrations = Vec::new();
     for c in caps.captured.into_iter() {
         let Some(version) = c.version else { continue };
@@ -69,25 +70,18 @@ pub async fn findings(
 
 /// A statement of the migration itself: not a read, not the tracking rows.
 fn is_migration_statement(sql: &str, table: &str) -> bool {
-    let s = sql.trim_start();
-    let first = s
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
-    if matches!(first.as_str(), "SELECT" | "SHOW" | "EXPLAIN" | "PRAGMA") {
-        return false;
-    }
     let tracking = [table, tracking::HISTORY_TABLE];
-    !tracking
-        .iter()
-        .any(|t| s.contains(&format!("\"{t}\"")) || s.contains(&format!("`{t}`")))
+    crate::tasks::capture::is_change(sql)
+        && !tracking
+            .iter()
+            .any(|t| sql.contains(&format!("\"{t}\"")) || sql.contains(&format!("`{t}`")))
 }
 
 /// SQLite: rows per table, so that a rebuild of a large table is told from a small one.
 async fn row_counts(ctx: &Ctx, table: &str) -> HashMap<String, u64> {
     let mut out = HashMap::new();
-    if ctx.url.engine != crate::engine::Engine::Sqlite {
+    // Only an engine that rebuilds tables to alter them has rules that weigh their size.
+    if ctx.url.engine.alters_in_place() {
         return out;
     }
     let Ok(Some(db)) = Db::open(&ctx.url, Create::No).await else {

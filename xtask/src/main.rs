@@ -155,8 +155,8 @@ fn quickstart() -> Result<()> {
 /// The `sqlite3` shell, which the tests apply `cargo dbm sql` scripts with: installs
 /// Debian's package on a fresh machine.
 fn ensure_sqlite3() -> Result<()> {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("sqlite3").is_file()));
+    let found =
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("sqlite3").is_file()));
     if found {
         return Ok(());
     }

@@ -42,6 +42,11 @@ pub fn transactional_ddl() -> bool {
     false
 }
 
+/// How a SQL script file is applied with the engine's own shell.
+pub fn script_shell() -> &'static str {
+    "mariadb DATABASE < FILE"
+}
+
 pub fn max_identifier() -> usize {
     64
 }

@@ -40,6 +40,11 @@ pub fn transactional_ddl() -> bool {
     true
 }
 
+/// How a SQL script file is applied with the engine's own shell.
+pub fn script_shell() -> &'static str {
+    "psql -v ON_ERROR_STOP=1 -f FILE"
+}
+
 pub fn max_identifier() -> usize {
     63
 }

@@ -37,6 +37,11 @@ pub fn transactional_ddl() -> bool {
     true
 }
 
+/// How a SQL script file is applied with the engine's own shell.
+pub fn script_shell() -> &'static str {
+    "sqlite3 DATABASE < FILE"
+}
+
 pub fn max_identifier() -> usize {
     usize::MAX
 }
