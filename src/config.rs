@@ -54,6 +54,8 @@ pub struct DbmConfig {
     /// Lint rules allowed in every migration (`cargo dbm lint`, `check`).
     #[serde(default)]
     pub lint_allow: Vec<String>,
+    /// The fleet: many databases or schemas migrated as one (`--all`, `--fleet GROUP`).
+    pub fleet: Option<crate::fleet::FleetConfig>,
 }
 
 impl DbmConfig {

@@ -28,6 +28,8 @@ pub struct Ctx {
     pub url: DbUrl,
     /// PostgreSQL timeouts for each migration: configuration, then flags.
     pub timeouts: crate::runner::Timeouts,
+    /// A runner built already (a fleet builds one for all its targets).
+    pub runner: Option<crate::runner::Runner>,
 }
 
 impl Ctx {
@@ -41,6 +43,7 @@ impl Ctx {
             ws,
             url,
             timeouts,
+            runner: None,
         })
     }
 
@@ -86,6 +89,18 @@ impl Ctx {
             urls.push(url);
         }
         Ok(urls)
+    }
+
+    /// The same workspace and settings on one target of a fleet: its URL, a quiet shell (the
+    /// fleet reports), and the runner built once for the fleet.
+    pub fn for_target(&self, url: &DbUrl, runner: Option<&crate::runner::Runner>) -> Ctx {
+        Ctx {
+            shell: Shell::new(self.shell.format, true),
+            ws: self.ws.clone(),
+            url: url.clone(),
+            timeouts: self.timeouts,
+            runner: runner.cloned(),
+        }
     }
 
     /// Reloads the workspace (after `init` changed it).

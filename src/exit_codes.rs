@@ -66,6 +66,10 @@ pub const CONFLICT: i32 = 21;
 /// rule at error level (`lint --deny-warnings`: at warning level too).
 pub const LINT: i32 = 22;
 
+/// A fleet run (`--all`, `--fleet`) of `up`, `down`, `stamp` or `backup`: one or more
+/// targets failed; the report names each with the code its single-target run would return.
+pub const FLEET: i32 = 23;
+
 /// The table rendered into `--help` and the docs: (code, meaning).
 pub const TABLE: &[(i32, &str)] = &[
     (OK, "success"),
@@ -124,6 +128,7 @@ pub const TABLE: &[(i32, &str)] = &[
         LINT,
         "lint/check: a pending migration breaks a lock-safety rule (error level)",
     ),
+    (FLEET, "a fleet run (--all/--fleet): one or more targets failed"),
 ];
 
 /// The table as text, for `--help`.

@@ -29,9 +29,14 @@ pub fn is_protected(configured: bool) -> bool {
 
 /// Asks before `action` (e.g. "revert every migration") on `url`; `Ok(())` means go ahead.
 pub fn confirm(shell: &Shell, url: &DbUrl, protected: bool, consent: Consent, action: &str) -> Result<()> {
+    confirm_in(shell, &url.redacted(), protected, consent, action)
+}
+
+/// [`confirm`] for `action` in `place`: a redacted URL, or "each of 1000 fleet targets".
+pub fn confirm_in(shell: &Shell, place: &str, protected: bool, consent: Consent, action: &str) -> Result<()> {
     if is_protected(protected) && !consent.allow_protected {
         return Err(Error::Refused {
-            reason: format!("{} is marked protected; refusing to {action}", url.redacted()),
+            reason: format!("{place} is marked protected; refusing to {action}"),
             hint: format!(
                 "pass `--allow-protected` if you really mean it (protection comes from `protected = true` under [workspace.metadata.dbm] or {PROTECTED_ENV})"
             ),
@@ -46,7 +51,7 @@ pub fn confirm(shell: &Shell, url: &DbUrl, protected: bool, consent: Consent, ac
             hint: "pass `--yes` to confirm non-interactively; nothing was changed".into(),
         });
     }
-    let question = format!("This will {action} in {}. Continue?", url.redacted());
+    let question = format!("This will {action} in {place}. Continue?");
     let term = shell.term();
     let answer = dialoguer::Confirm::new()
         .with_prompt(question)

@@ -25,6 +25,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod exit_codes;
+pub mod fleet;
 pub mod guard;
 pub mod lint;
 pub mod merge;

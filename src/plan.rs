@@ -132,6 +132,21 @@ impl Status {
         })
     }
 
+    /// What `cargo dbm status` exits with for this state: partially applied (19), an
+    /// applied migration missing from the crate (7), pending (3), else 0.
+    pub fn exit_code(&self) -> i32 {
+        use crate::exit_codes;
+        if !self.partial.is_empty() {
+            exit_codes::PARTIAL
+        } else if !self.missing.is_empty() {
+            exit_codes::HISTORY
+        } else if self.pending().next().is_some() {
+            exit_codes::PENDING
+        } else {
+            exit_codes::OK
+        }
+    }
+
     pub fn pending(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| e.applied_at.is_none())
     }

@@ -27,18 +27,34 @@ pub struct BackupArgs {
     /// How many backups of this database to keep (default: `backup-keep`, else 10).
     #[arg(long, value_name = "N")]
     keep: Option<usize>,
+    #[command(flatten)]
+    fleet: super::fleet::FleetArgs,
+    #[command(flatten)]
+    keep_going: super::fleet::KeepGoingArgs,
 }
 
 pub async fn run(ctx: Ctx, args: BackupArgs) -> Result<i32> {
-    if args.list {
-        return list(&ctx, args);
-    }
     let opts = BackupOptions {
         compression: args.compression,
         level: args.level,
         keep: args.keep,
         before_restore: false,
     };
+    if let Some(selection) = args.fleet.selection() {
+        if args.list {
+            return Err(crate::Error::Usage(
+                "`backup --list` lists one folder; list a target's backups with `cargo dbm backup --list <backup-dir>/<target>`".into(),
+            ));
+        }
+        let fleet = args.fleet.resolve(&ctx, &selection).await?;
+        let reports =
+            crate::ops::fleet::backup(&ctx, &fleet, args.dir.as_deref(), &opts, args.keep_going.on_failure()).await?;
+        return Ok(super::fleet::report(&ctx, "backed up", &reports));
+    }
+    args.fleet.check_single(args.keep_going.keep_going)?;
+    if args.list {
+        return list(&ctx, args);
+    }
     let sh = &ctx.shell;
     sh.status("Backing up", ctx.url.redacted());
     let info = crate::ops::backup::backup(&ctx, args.dir.as_deref(), &opts).await?;

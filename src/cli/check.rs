@@ -13,9 +13,15 @@ pub struct CheckArgs {
     /// Skip linting the pending migrations' SQL (which runs them on a scratch database).
     #[arg(long)]
     no_lint: bool,
+    #[command(flatten)]
+    fleet: super::fleet::FleetArgs,
 }
 
 pub async fn run(ctx: Ctx, args: CheckArgs) -> Result<i32> {
+    if let Some(selection) = args.fleet.selection() {
+        return super::fleet::check(&ctx, &args.fleet, &selection).await;
+    }
+    args.fleet.check_single(false)?;
     let problems = crate::ops::check::check(&ctx, !args.no_entities, !args.no_lint).await?;
     let code = problems.first().map(|p| p.exit_code()).unwrap_or(exit_codes::OK);
     let sh = &ctx.shell;

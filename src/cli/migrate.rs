@@ -61,6 +61,10 @@ pub struct UpArgs {
     lock_timeout: u64,
     #[command(flatten)]
     timeouts: TimeoutArgs,
+    #[command(flatten)]
+    fleet: super::fleet::FleetArgs,
+    #[command(flatten)]
+    keep_going: super::fleet::KeepGoingArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -78,6 +82,10 @@ pub struct DownArgs {
     timeouts: TimeoutArgs,
     #[command(flatten)]
     consent: super::ConsentArgs,
+    #[command(flatten)]
+    fleet: super::fleet::FleetArgs,
+    #[command(flatten)]
+    keep_going: super::fleet::KeepGoingArgs,
 }
 
 pub async fn up(mut ctx: Ctx, args: UpArgs) -> Result<i32> {
@@ -87,6 +95,25 @@ pub async fn up(mut ctx: Ctx, args: UpArgs) -> Result<i32> {
     } else {
         crate::ops::migrate::Late::Refuse
     };
+    if let Some(selection) = args.fleet.selection() {
+        if args.dry_run || args.baseline.is_some() {
+            return Err(crate::Error::Usage(
+                "`--dry-run` and `--baseline` work on one database; drop them with `--all`/`--fleet`".into(),
+            ));
+        }
+        let fleet = args.fleet.resolve(&ctx, &selection).await?;
+        let opts = crate::ops::fleet::MigrateOptions {
+            direction: Direction::Up,
+            target: args.target,
+            backup: args.backup,
+            late,
+            lock_timeout: Duration::from_secs(args.lock_timeout),
+            on_failure: args.keep_going.on_failure(),
+        };
+        let reports = crate::ops::fleet::migrate(&ctx, &fleet, &opts).await?;
+        return Ok(super::fleet::report(&ctx, "migrated", &reports));
+    }
+    args.fleet.check_single(args.keep_going.keep_going)?;
     if args.dry_run {
         if args.baseline.is_some() {
             return Err(crate::Error::Config(
@@ -118,6 +145,31 @@ pub async fn up(mut ctx: Ctx, args: UpArgs) -> Result<i32> {
 
 pub async fn down(mut ctx: Ctx, args: DownArgs) -> Result<i32> {
     args.timeouts.apply(&mut ctx);
+    if let Some(selection) = args.fleet.selection() {
+        if args.dry_run {
+            return Err(crate::Error::Usage(
+                "`--dry-run` works on one database; drop it with `--all`/`--fleet`".into(),
+            ));
+        }
+        let fleet = args.fleet.resolve(&ctx, &selection).await?;
+        let what = match args.target.as_deref() {
+            None => "revert the last migration".to_string(),
+            Some("base") => "revert every migration".to_string(),
+            Some(t) => format!("revert migrations (down {t})"),
+        };
+        super::fleet::confirm(&ctx, &fleet, args.consent, &what)?;
+        let opts = crate::ops::fleet::MigrateOptions {
+            direction: Direction::Down,
+            target: args.target,
+            backup: false,
+            late: crate::ops::migrate::Late::Refuse,
+            lock_timeout: Duration::from_secs(args.lock_timeout),
+            on_failure: args.keep_going.on_failure(),
+        };
+        let reports = crate::ops::fleet::migrate(&ctx, &fleet, &opts).await?;
+        return Ok(super::fleet::report(&ctx, "reverted", &reports));
+    }
+    args.fleet.check_single(args.keep_going.keep_going)?;
     if args.dry_run {
         let report = crate::ops::dry_run::dry_run(
             &ctx,

@@ -4,6 +4,7 @@
 mod backup;
 mod check;
 mod create;
+mod fleet;
 mod init;
 mod lint;
 mod merge_driver;
@@ -112,7 +113,7 @@ enum Command {
     /// Drop everything in the database and re-apply all migrations (asks first).
     Reset(reset::ResetArgs),
     /// Show applied and pending migrations; exits 3 when some are pending.
-    Status,
+    Status(status::StatusArgs),
     /// Show the most recently applied migration.
     Current,
     /// Show the latest migration of the migration crate.
@@ -125,6 +126,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
+    /// List the fleet's targets (databases, schemas) declared under [workspace.metadata.dbm.fleet].
+    Fleet(fleet::FleetListArgs),
     /// Take a consistent, compressed backup of the database (or `--list` them).
     Backup(backup::BackupArgs),
     /// Replace the database with a verified backup; asks first and backs up the current one.
@@ -230,11 +233,12 @@ async fn run(command: Command, shell: Shell, opts: Options) -> Result<i32> {
         Command::Create(a) => create::run(ctx?, a).await,
         Command::Up(a) => migrate::up(ctx?, a).await,
         Command::Down(a) => migrate::down(ctx?, a).await,
-        Command::Status => status::status(ctx?).await,
+        Command::Status(a) => status::status(ctx?, a).await,
         Command::Current => status::current(ctx?).await,
         Command::Heads => status::heads(ctx?).await,
         Command::History => status::history(ctx?).await,
         Command::Info => status::info(ctx?).await,
+        Command::Fleet(a) => fleet::list(ctx?, a).await,
         Command::Stamp(a) => stamp::run(ctx?, a).await,
         Command::Check(a) => check::run(ctx?, a).await,
         Command::Verify(a) => verify::run(ctx?, a).await,

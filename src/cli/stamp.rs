@@ -16,9 +16,35 @@ pub struct StampArgs {
     /// Seconds to wait for another `cargo dbm` holding the migration lock.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     lock_timeout: u64,
+    #[command(flatten)]
+    fleet: super::fleet::FleetArgs,
+    #[command(flatten)]
+    keep_going: super::fleet::KeepGoingArgs,
+    #[command(flatten)]
+    consent: super::ConsentArgs,
 }
 
 pub async fn run(ctx: Ctx, args: StampArgs) -> Result<i32> {
+    if let Some(selection) = args.fleet.selection() {
+        let fleet = args.fleet.resolve(&ctx, &selection).await?;
+        super::fleet::confirm(
+            &ctx,
+            &fleet,
+            args.consent,
+            &format!("rewrite the migration history to say `{}`", args.rev),
+        )?;
+        let reports = crate::ops::fleet::stamp(
+            &ctx,
+            &fleet,
+            &args.rev,
+            args.purge,
+            Duration::from_secs(args.lock_timeout),
+            args.keep_going.on_failure(),
+        )
+        .await?;
+        return Ok(super::fleet::report(&ctx, "stamped", &reports));
+    }
+    args.fleet.check_single(args.keep_going.keep_going)?;
     let out = crate::ops::stamp::stamp(&ctx, &args.rev, args.purge, Duration::from_secs(args.lock_timeout)).await?;
     let sh = &ctx.shell;
     for v in &out.removed {

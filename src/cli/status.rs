@@ -25,7 +25,17 @@ fn entry_json(s: &Status, late: &[crate::plan::OutOfOrder]) -> serde_json::Value
     )
 }
 
-pub async fn status(ctx: Ctx) -> Result<i32> {
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    fleet: super::fleet::FleetArgs,
+}
+
+pub async fn status(ctx: Ctx, args: StatusArgs) -> Result<i32> {
+    if let Some(selection) = args.fleet.selection() {
+        return super::fleet::status(&ctx, &args.fleet, &selection).await;
+    }
+    args.fleet.check_single(false)?;
     let st = crate::ops::status::status(&ctx).await?;
     let sh = &ctx.shell;
     let pending = st.pending().count();
@@ -45,15 +55,7 @@ pub async fn status(ctx: Ctx) -> Result<i32> {
         .into_iter()
         .map(|e| json!({"version": e.file.name, "module": e.file.module, "file": e.file.file}))
         .collect();
-    let code = if !partial.is_empty() {
-        exit_codes::PARTIAL
-    } else if !st.missing.is_empty() {
-        exit_codes::HISTORY
-    } else if pending > 0 {
-        exit_codes::PENDING
-    } else {
-        exit_codes::OK
-    };
+    let code = st.exit_code();
     if sh.format == Format::Json {
         sh.json(&json!({
             "database": ctx.url.redacted(),

@@ -4,6 +4,7 @@
 use super::Ctx;
 use crate::error::Result;
 use crate::exit_codes;
+use crate::plan::Status;
 
 /// What kind of problem: in JSON as `partially-applied`, `missing`, `duplicate`,
 /// `modified`, `out-of-order`, `unordered`, `entities`, `lint`, `pending`.
@@ -82,6 +83,69 @@ impl Problem {
 /// at error level are problems.
 pub async fn check(ctx: &Ctx, entities: bool, lint: bool) -> Result<Vec<Problem>> {
     let (src, st) = ctx.status().await?;
+    let mut out = state_problems(ctx, &st)?;
+    if entities
+        && !ctx.ws.entities.is_empty()
+        && st.missing.is_empty()
+        && st.duplicates().is_empty()
+        && st.partial.is_empty()
+    {
+        let (migrated, wanted) = crate::tasks::schemas::schemas(ctx).await?;
+        for c in crate::schema_diff::diff(&migrated, &wanted) {
+            out.push(Problem {
+                kind: Kind::Entities,
+                version: String::new(),
+                file: None,
+                message: format!("the entities differ from the migrations: {c}"),
+            });
+        }
+    }
+    if lint
+        && !crate::lint::rules_for(ctx.url.engine).is_empty()
+        && st.pending().next().is_some()
+        && st.missing.is_empty()
+        && st.partial.is_empty()
+        && st.duplicates().is_empty()
+    {
+        let range = crate::tasks::capture::range(&st, None, crate::runner::Direction::Up, true)?;
+        let base = ctx.scratch_base(None)?;
+        for f in crate::tasks::lint::findings(ctx, &src, &base, &range, true).await? {
+            if f.severity == crate::lint::Severity::Error {
+                out.push(Problem {
+                    kind: Kind::Lint,
+                    version: f.version.clone(),
+                    file: Some(f.file.clone()),
+                    message: format!(
+                        "`{}` [{}]: {} — {}; fix: {}",
+                        f.version, f.rule, f.statement, f.message, f.fix
+                    ),
+                });
+            }
+        }
+    }
+    out.extend(pending(&st));
+    Ok(out)
+}
+
+/// One database's problems that need nothing compiled (`check --no-lint` without entities;
+/// `check --all` on each target), most severe first, pending last.
+pub fn problems(ctx: &Ctx, st: &Status) -> Result<Vec<Problem>> {
+    let mut out = state_problems(ctx, st)?;
+    out.extend(pending(st));
+    Ok(out)
+}
+
+fn pending(st: &Status) -> impl Iterator<Item = Problem> + '_ {
+    st.pending().map(|e| Problem {
+        kind: Kind::Pending,
+        version: e.file.name.clone(),
+        file: Some(e.file.file.clone()),
+        message: format!("`{}` is not applied", e.file.name),
+    })
+}
+
+/// What is wrong between the database and the crate, before entities, lint and pending.
+fn state_problems(ctx: &Ctx, st: &Status) -> Result<Vec<Problem>> {
     let mut out = Vec::new();
     for p in &st.partial {
         out.push(Problem {
@@ -159,53 +223,6 @@ pub async fn check(ctx: &Ctx, entities: bool, lint: bool) -> Result<Vec<Problem>
             ),
             version: u.listed_next,
             file: Some(ctx.ws.migration()?.lib.clone()),
-        });
-    }
-    if entities
-        && !ctx.ws.entities.is_empty()
-        && st.missing.is_empty()
-        && st.duplicates().is_empty()
-        && st.partial.is_empty()
-    {
-        let (migrated, wanted) = crate::tasks::schemas::schemas(ctx).await?;
-        for c in crate::schema_diff::diff(&migrated, &wanted) {
-            out.push(Problem {
-                kind: Kind::Entities,
-                version: String::new(),
-                file: None,
-                message: format!("the entities differ from the migrations: {c}"),
-            });
-        }
-    }
-    if lint
-        && !crate::lint::rules_for(ctx.url.engine).is_empty()
-        && st.pending().next().is_some()
-        && st.missing.is_empty()
-        && st.partial.is_empty()
-        && st.duplicates().is_empty()
-    {
-        let range = crate::tasks::capture::range(&st, None, crate::runner::Direction::Up, true)?;
-        let base = ctx.scratch_base(None)?;
-        for f in crate::tasks::lint::findings(ctx, &src, &base, &range, true).await? {
-            if f.severity == crate::lint::Severity::Error {
-                out.push(Problem {
-                    kind: Kind::Lint,
-                    version: f.version.clone(),
-                    file: Some(f.file.clone()),
-                    message: format!(
-                        "`{}` [{}]: {} — {}; fix: {}",
-                        f.version, f.rule, f.statement, f.message, f.fix
-                    ),
-                });
-            }
-        }
-    }
-    for e in st.pending() {
-        out.push(Problem {
-            kind: Kind::Pending,
-            version: e.file.name.clone(),
-            file: Some(e.file.file.clone()),
-            message: format!("`{}` is not applied", e.file.name),
         });
     }
     Ok(out)

@@ -219,7 +219,10 @@ async fn run(
     let runner = if planned.is_empty() && !drop_all {
         None
     } else {
-        let mut runner = runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?;
+        let mut runner = match &ctx.runner {
+            Some(r) => r.clone(),
+            None => runner::build(&ctx.ws, mig, &ctx.url, &ctx.shell).await?,
+        };
         runner.timeouts = ctx.timeouts;
         Some(runner)
     };

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod check;
 pub mod create;
 pub mod dry_run;
+pub mod fleet;
 pub mod init;
 pub mod lint;
 pub mod migrate;

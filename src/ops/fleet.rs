@@ -1,0 +1,440 @@
+//! The fleet forms of `status`, `check`, `up`, `down`, `stamp` and `backup` (`--all`,
+//! `--fleet GROUP`): each target is worked on as its single-target form would, at most
+//! `jobs` at once (see [`crate::fleet::exec`]), and reported in one table.
+//!
+//! Reading state never compiles anything: the Migrator's source is parsed once and each
+//! target's tracking table is read. `up` and `down` then build the runner once, and only
+//! targets with work start it; each takes its own migration lock and plans again under it,
+//! so two fleet runs at once apply each migration once.
+
+use super::Ctx;
+use super::migrate::Late;
+use crate::db::{Create, Db};
+use crate::error::{Error, Result};
+use crate::fleet::exec::{self, OnFailure, Progress, Ran};
+use crate::fleet::{Fleet, Target};
+use crate::plan::Status;
+use crate::runner::{Direction, Runner};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How one target ended, in JSON as `applied`, `reverted`, `up-to-date`, `stamped`,
+/// `unchanged`, `backed-up`, `failed`, `not-started`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Result_ {
+    Applied,
+    Reverted,
+    UpToDate,
+    Stamped,
+    Unchanged,
+    BackedUp,
+    Failed,
+    NotStarted,
+}
+
+impl Result_ {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Result_::Applied => "applied",
+            Result_::Reverted => "reverted",
+            Result_::UpToDate => "up-to-date",
+            Result_::Stamped => "stamped",
+            Result_::Unchanged => "unchanged",
+            Result_::BackedUp => "backed-up",
+            Result_::Failed => "failed",
+            Result_::NotStarted => "not-started",
+        }
+    }
+}
+
+/// What happened on one target.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TargetReport {
+    pub target: String,
+    /// Redacted.
+    pub url: String,
+    pub result: Result_,
+    /// The migrations applied, reverted or stamped.
+    pub migrations: Vec<String>,
+    /// Applied migrations after the run (when known).
+    pub applied: Option<usize>,
+    pub duration_ms: u64,
+    /// The backup file (`backup --all`).
+    pub file: Option<std::path::PathBuf>,
+    /// Why it failed or did not start.
+    pub error: Option<String>,
+    pub hint: Option<String>,
+    /// The exit code the single-target command would have returned.
+    pub exit_code: i32,
+}
+
+impl TargetReport {
+    fn new(t: &Target, result: Result_) -> TargetReport {
+        TargetReport {
+            target: t.name.clone(),
+            url: t.redacted(),
+            result,
+            migrations: Vec::new(),
+            applied: None,
+            duration_ms: 0,
+            file: None,
+            error: None,
+            hint: None,
+            exit_code: crate::exit_codes::OK,
+        }
+    }
+
+    fn failed(t: &Target, e: &Error) -> TargetReport {
+        TargetReport {
+            error: Some(crate::config::redact_text(&e.to_string())),
+            hint: e.hint(),
+            exit_code: e.exit_code(),
+            ..Self::new(t, Result_::Failed)
+        }
+    }
+
+    /// Whether work was done on the target.
+    pub fn changed(&self) -> bool {
+        matches!(
+            self.result,
+            Result_::Applied | Result_::Reverted | Result_::Stamped | Result_::BackedUp
+        )
+    }
+}
+
+/// The reports of a run, in the fleet's order, from `exec` results.
+fn reports<T>(fleet: &Fleet, ran: Vec<Ran<T>>, ok: impl Fn(&Target, T) -> TargetReport) -> Vec<TargetReport> {
+    fleet
+        .targets
+        .iter()
+        .zip(ran)
+        .map(|(t, r)| match r {
+            Ran::Done(v) => ok(t, v),
+            Ran::Failed(e) => TargetReport::failed(t, &e),
+            Ran::NotStarted(why) => TargetReport {
+                error: Some(why),
+                ..TargetReport::new(t, Result_::NotStarted)
+            },
+        })
+        .collect()
+}
+
+/// How many targets are read at once: reading is light, so more than `jobs`.
+fn read_jobs(fleet: &Fleet) -> usize {
+    (fleet.jobs * 4).clamp(1, 32)
+}
+
+/// Every target's migration state, read concurrently without compiling anything. A target
+/// that cannot be read carries its error.
+pub async fn read(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<Ran<Status>>> {
+    let src = crate::migrator_source::MigratorSource::load(&ctx.ws.migration()?.lib)?;
+    let table = ctx.tracking_table(&src);
+    // Reading changes nothing: no canary wave, and every target is read.
+    let reading = Fleet {
+        jobs: read_jobs(fleet),
+        canaries: 0,
+        targets: fleet.targets.clone(),
+    };
+    let (src, table) = (&src, table.as_str());
+    let ran = exec::run(
+        &reading,
+        OnFailure::KeepGoing,
+        |t| async move {
+            let db = Db::open(&t.url, Create::No).await?;
+            let st = Status::load(db.as_ref(), src, table).await;
+            if let Some(db) = db {
+                db.close().await;
+            }
+            st
+        },
+        |_, _| {},
+    )
+    .await;
+    Ok(ran)
+}
+
+/// One target's line of `status --all`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TargetStatus {
+    pub target: String,
+    pub url: String,
+    /// The last applied migration (`None`: nothing applied, or unreachable).
+    pub current: Option<String>,
+    pub applied: usize,
+    pub pending: usize,
+    pub total: usize,
+    pub out_of_order: Vec<String>,
+    pub modified: Vec<String>,
+    pub partially_applied: Vec<String>,
+    pub missing: Vec<String>,
+    pub error: Option<String>,
+    /// What `cargo dbm status` on this target alone would exit with.
+    pub exit_code: i32,
+}
+
+/// `status --all`: one line per target.
+pub async fn status(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<TargetStatus>> {
+    let ran = read(ctx, fleet).await?;
+    Ok(fleet
+        .targets
+        .iter()
+        .zip(ran)
+        .map(|(t, r)| {
+            let mut line = TargetStatus {
+                target: t.name.clone(),
+                url: t.redacted(),
+                current: None,
+                applied: 0,
+                pending: 0,
+                total: 0,
+                out_of_order: Vec::new(),
+                modified: Vec::new(),
+                partially_applied: Vec::new(),
+                missing: Vec::new(),
+                error: None,
+                exit_code: crate::exit_codes::OK,
+            };
+            match r {
+                Ran::Done(st) => {
+                    line.current = st.current().map(|e| e.file.name.clone());
+                    line.applied = st.applied().count();
+                    line.pending = st.pending().count();
+                    line.total = st.entries.len();
+                    line.out_of_order = st.out_of_order().into_iter().map(|o| o.version).collect();
+                    line.modified = st
+                        .entries
+                        .iter()
+                        .filter(|e| e.modified)
+                        .map(|e| e.file.name.clone())
+                        .collect();
+                    line.partially_applied = st.partial.iter().map(|p| p.version.clone()).collect();
+                    line.missing = st.missing.iter().map(|m| m.version.clone()).collect();
+                    line.exit_code = st.exit_code();
+                }
+                Ran::Failed(e) => {
+                    line.error = Some(crate::config::redact_text(&e.to_string()));
+                    line.exit_code = e.exit_code();
+                }
+                Ran::NotStarted(why) => line.error = Some(why),
+            }
+            line
+        })
+        .collect())
+}
+
+/// One target's problems for `check --all`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TargetCheck {
+    pub target: String,
+    pub url: String,
+    pub problems: Vec<super::check::Problem>,
+    pub error: Option<String>,
+    pub exit_code: i32,
+}
+
+/// `check --all`: each target's state checked as `check --no-lint` checks one database
+/// (entity drift and lint are properties of the crate: plain `check` covers them).
+pub async fn check(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<TargetCheck>> {
+    let ran = read(ctx, fleet).await?;
+    let mut out = Vec::new();
+    for (t, r) in fleet.targets.iter().zip(ran) {
+        let (problems, error, exit_code) = match r {
+            Ran::Done(st) => {
+                let problems = super::check::problems(ctx, &st)?;
+                let code = problems.first().map_or(crate::exit_codes::OK, |p| p.exit_code());
+                (problems, None, code)
+            }
+            Ran::Failed(e) => (
+                Vec::new(),
+                Some(crate::config::redact_text(&e.to_string())),
+                e.exit_code(),
+            ),
+            Ran::NotStarted(why) => (Vec::new(), Some(why), crate::exit_codes::FAILURE),
+        };
+        out.push(TargetCheck {
+            target: t.name.clone(),
+            url: t.redacted(),
+            problems,
+            error,
+            exit_code,
+        });
+    }
+    Ok(out)
+}
+
+/// What `up --all` and `down --all` do on each target.
+#[derive(Debug, Clone)]
+pub struct MigrateOptions {
+    pub direction: Direction,
+    /// `up TARGET` / `down TARGET`.
+    pub target: Option<String>,
+    pub backup: bool,
+    pub late: Late,
+    pub lock_timeout: Duration,
+    pub on_failure: OnFailure,
+}
+
+/// `up --all` and `down --all`: read every target, build the runner once if any has work,
+/// then migrate the targets that have work (canaries first), each as `up`/`down` would.
+pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<Vec<TargetReport>> {
+    let late = opts.late.or_configured(&ctx.ws.config);
+    // What each target would do, from its state; up-to-date targets start nothing.
+    let pre: HashMap<String, Result<bool>> = fleet
+        .targets
+        .iter()
+        .zip(read(ctx, fleet).await?)
+        .map(|(t, r)| {
+            let work = match r {
+                Ran::Done(st) => super::migrate::plan(&st, opts.direction, opts.target.as_deref(), late)
+                    .map(|steps| !steps.is_empty()),
+                Ran::Failed(e) => Err(e),
+                Ran::NotStarted(why) => Err(Error::Other(why)),
+            };
+            (t.name.clone(), work)
+        })
+        .collect();
+    // One runner per engine among the targets with work (a fleet is usually one engine).
+    let mut runners: Vec<(crate::engine::Engine, Runner)> = Vec::new();
+    for t in &fleet.targets {
+        if matches!(pre.get(&t.name), Some(Ok(true))) && !runners.iter().any(|(e, _)| *e == t.url.engine) {
+            let mig = ctx.ws.migration()?;
+            let runner = crate::runner::build(&ctx.ws, mig, &t.url, &ctx.shell).await?;
+            runners.push((t.url.engine, runner));
+        }
+    }
+    let pre = RefCell::new(pre);
+    let verb = match opts.direction {
+        Direction::Up => "Migrating",
+        Direction::Down => "Reverting",
+    };
+    let mut progress = Progress::new(&ctx.shell, fleet.targets.len(), verb);
+    let runners = &runners;
+    let pre = &pre;
+    let ran = exec::run(
+        fleet,
+        opts.on_failure,
+        |t| async move {
+            let started = Instant::now();
+            let work = pre
+                .borrow_mut()
+                .remove(&t.name)
+                .unwrap_or_else(|| Err(Error::Other("the target was not read".into())))?;
+            if !work {
+                return Ok((None, started.elapsed()));
+            }
+            let runner = runners.iter().find(|(e, _)| *e == t.url.engine).map(|(_, r)| r);
+            let tctx = ctx.for_target(&t.url, runner);
+            let outcome = match opts.direction {
+                Direction::Up => {
+                    super::migrate::up(
+                        &tctx,
+                        opts.target.as_deref(),
+                        None,
+                        opts.backup,
+                        late,
+                        opts.lock_timeout,
+                    )
+                    .await?
+                }
+                Direction::Down => super::migrate::down(&tctx, opts.target.as_deref(), opts.lock_timeout).await?,
+            };
+            Ok((Some(outcome), started.elapsed()))
+        },
+        |_, r| progress.done(r.is_ok(), matches!(r, Ok((Some(o), _)) if !o.done.is_empty())),
+    )
+    .await;
+    progress.finish();
+    Ok(reports(fleet, ran, |t, (outcome, took)| {
+        let mut r = TargetReport::new(
+            t,
+            match (&outcome, opts.direction) {
+                (Some(o), Direction::Up) if !o.done.is_empty() => Result_::Applied,
+                (Some(o), Direction::Down) if !o.done.is_empty() => Result_::Reverted,
+                (_, Direction::Up) => Result_::UpToDate,
+                (_, Direction::Down) => Result_::Unchanged,
+            },
+        );
+        r.duration_ms = took.as_millis() as u64;
+        if let Some(o) = outcome {
+            r.migrations = o.done.iter().map(|d| d.version.clone()).collect();
+            r.applied = Some(o.applied);
+        }
+        r
+    }))
+}
+
+/// `stamp --all REV`: each target's tracking table made to say REV.
+pub async fn stamp(
+    ctx: &Ctx,
+    fleet: &Fleet,
+    rev: &str,
+    purge: bool,
+    lock_timeout: Duration,
+    on_failure: OnFailure,
+) -> Result<Vec<TargetReport>> {
+    let mut progress = Progress::new(&ctx.shell, fleet.targets.len(), "Stamping");
+    let ran = exec::run(
+        fleet,
+        on_failure,
+        |t| async move {
+            let started = Instant::now();
+            let tctx = ctx.for_target(&t.url, None);
+            let out = super::stamp::stamp(&tctx, rev, purge, lock_timeout).await?;
+            Ok((out, started.elapsed()))
+        },
+        |_, r| {
+            progress.done(
+                r.is_ok(),
+                matches!(r, Ok((o, _)) if !o.added.is_empty() || !o.removed.is_empty() || !o.settled.is_empty()),
+            )
+        },
+    )
+    .await;
+    progress.finish();
+    Ok(reports(fleet, ran, |t, (out, took)| {
+        let changed = !out.added.is_empty() || !out.removed.is_empty() || !out.settled.is_empty();
+        let mut r = TargetReport::new(t, if changed { Result_::Stamped } else { Result_::Unchanged });
+        r.duration_ms = took.as_millis() as u64;
+        r.migrations = out
+            .added
+            .iter()
+            .map(|v| format!("+{v}"))
+            .chain(out.removed.iter().map(|v| format!("-{v}")))
+            .chain(out.settled.iter().map(|v| format!("settled {v}")))
+            .collect();
+        r
+    }))
+}
+
+/// `backup --all`: one backup per target, each in a folder named after the target under
+/// the backup folder (so retention counts each target's backups apart).
+pub async fn backup(
+    ctx: &Ctx,
+    fleet: &Fleet,
+    dir: Option<&std::path::Path>,
+    opts: &crate::tasks::backup::BackupOptions,
+    on_failure: OnFailure,
+) -> Result<Vec<TargetReport>> {
+    let base = crate::tasks::backup::backup_dir(ctx, dir);
+    let mut progress = Progress::new(&ctx.shell, fleet.targets.len(), "Backing up");
+    let base = &base;
+    let ran = exec::run(
+        fleet,
+        on_failure,
+        |t| async move {
+            let tctx = ctx.for_target(&t.url, None);
+            crate::tasks::backup::backup(&tctx, Some(&base.join(t.slug())), opts).await
+        },
+        |_, r| progress.done(r.is_ok(), r.is_ok()),
+    )
+    .await;
+    progress.finish();
+    Ok(reports(fleet, ran, |t, info| {
+        let mut r = TargetReport::new(t, Result_::BackedUp);
+        r.duration_ms = info.duration_ms;
+        r.file = Some(info.path);
+        r
+    }))
+}
