@@ -12,6 +12,7 @@ mod cache;
 mod create;
 mod dry_run;
 mod errors;
+mod fleet;
 mod help;
 mod in_app;
 mod init;
