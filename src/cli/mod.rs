@@ -126,7 +126,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Show what cargo dbm found: workspace, migration crate, entities, database.
     Info,
-    /// List the fleet's targets (databases, schemas) declared under [workspace.metadata.dbm.fleet].
+    /// List the fleet's targets (databases, PostgreSQL schemas) with their URLs redacted.
     Fleet(fleet::FleetListArgs),
     /// Take a consistent, compressed backup of the database (or `--list` them).
     Backup(backup::BackupArgs),
