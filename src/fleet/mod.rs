@@ -77,7 +77,7 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Ve
 #[derive(Debug, Clone)]
 pub struct Target {
     /// How the target is named in reports, groups and backup folders: the schema, the
-    /// SQLite file relative to the workspace, the `name` given, or the redacted URL.
+    /// SQLite file relative to the workspace, the `name` given, or `host[:port]/database`.
     pub name: String,
     pub url: DbUrl,
     /// Where it was declared: `schemas`, `sqlite`, `urls`, `query`.
@@ -285,9 +285,19 @@ async fn targets(config: &FleetConfig, root: &Path, base: &DbUrl) -> Result<Vec<
 
 fn url_target(name: Option<String>, raw: &str, root: &Path, from: &'static str) -> Result<Target> {
     let url = DbUrl::parse(raw, root, UrlSource::Metadata)?;
+    // Unnamed: the file relative to the workspace, or `host[:port]/database` (no scheme,
+    // user or secret).
     let name = name.unwrap_or_else(|| match &url.sqlite_path {
         Some(p) => p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned(),
-        None => url.redacted(),
+        None => match url::Url::parse(url.expose()) {
+            Ok(u) => format!(
+                "{}{}/{}",
+                u.host_str().unwrap_or_default(),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                url.database_name()
+            ),
+            Err(_) => url.redacted(),
+        },
     });
     Ok(Target { name, url, from })
 }

@@ -104,6 +104,15 @@ impl TargetReport {
     }
 }
 
+/// The context of one target: its URL, the fleet's runner, and its own backup folder (the
+/// target's name under the backup folder), so that retention never counts another
+/// target's backups (PostgreSQL schemas share one database name).
+fn target_ctx(ctx: &Ctx, t: &Target, runner: Option<&Runner>, backups: &std::path::Path) -> Ctx {
+    let mut tctx = ctx.for_target(&t.url, runner);
+    tctx.ws.config.backup_dir = Some(backups.join(t.slug()));
+    tctx
+}
+
 /// The reports of a run, in the fleet's order, from `exec` results.
 fn reports<T>(fleet: &Fleet, ran: Vec<Ran<T>>, ok: impl Fn(&Target, T) -> TargetReport) -> Vec<TargetReport> {
     fleet
@@ -305,6 +314,8 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
         }
     }
     let pre = RefCell::new(pre);
+    let backups = crate::tasks::backup::backup_dir(ctx, None);
+    let backups = &backups;
     let verb = match opts.direction {
         Direction::Up => "Migrating",
         Direction::Down => "Reverting",
@@ -325,7 +336,7 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
                 return Ok((None, started.elapsed()));
             }
             let runner = runners.iter().find(|(e, _)| *e == t.url.engine).map(|(_, r)| r);
-            let tctx = ctx.for_target(&t.url, runner);
+            let tctx = target_ctx(ctx, t, runner, backups);
             let outcome = match opts.direction {
                 Direction::Up => {
                     super::migrate::up(
@@ -424,8 +435,8 @@ pub async fn backup(
         fleet,
         on_failure,
         |t| async move {
-            let tctx = ctx.for_target(&t.url, None);
-            crate::tasks::backup::backup(&tctx, Some(&base.join(t.slug())), opts).await
+            let tctx = target_ctx(ctx, t, None, base);
+            crate::tasks::backup::backup(&tctx, None, opts).await
         },
         |_, r| progress.done(r.is_ok(), r.is_ok()),
     )

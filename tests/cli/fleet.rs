@@ -211,22 +211,34 @@ fn sqlite_fleet_backup_stamp_down_and_bad_input() {
         assert_eq!(files.len(), 1, "{}", dir.display());
     }
     assert_eq!(f.results(&out.json()), ["backed-up"; 3]);
+    // `up --backup` backs each target up into its own folder first.
+    let c = f.env.fx.migration(
+        "add phone",
+        "ALTER TABLE account ADD COLUMN phone TEXT",
+        "ALTER TABLE account DROP COLUMN phone",
+    );
+    f.env.dbm(&["up", "--all", "--backup"]).ok().contains("3 migrated");
+    for i in 1..=3 {
+        let dir = f.env.fx.path(&format!("backups/data_tenants_t{i}.db"));
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2, "{}", dir.display());
+    }
 
     // down and stamp ask first, naming how many targets; without a terminal they refuse.
     f.env.dbm(&["down", "--all"]).expect_code(10).contains("no terminal");
     f.env.dbm(&["stamp", "--all", &a]).expect_code(10);
-    assert_eq!(f.tracked(2), [a.clone(), b.clone()]);
+    assert_eq!(f.tracked(2), [a.clone(), b.clone(), c.clone()]);
     let out = f.env.dbm(&["down", "--all", "--yes", "--format", "json"]);
     out.ok();
     assert_eq!(f.results(&out.json()), ["reverted"; 3]);
     for i in 1..=3 {
-        assert_eq!(f.tracked(i), [a.clone()]);
+        assert_eq!(f.tracked(i), [a.clone(), b.clone()]);
         assert_eq!(f.query(i, "SELECT name FROM account"), [["ann"]]);
     }
-    let out = f.env.dbm(&["stamp", "--all", "--yes", &b, "--format", "json"]);
+    let out = f.env.dbm(&["stamp", "--all", "--yes", &a, "--format", "json"]);
     out.ok();
     assert_eq!(f.results(&out.json()), ["stamped"; 3]);
-    assert_eq!(f.tracked(1), [a.clone(), b.clone()]);
+    assert_eq!(f.tracked(1), [a.clone()]);
+    assert_eq!(f.query(1, "SELECT name FROM account"), [["ann"]]);
 
     // The listing.
     let out = f.env.dbm(&["fleet", "--format", "json"]);
@@ -368,5 +380,48 @@ fn postgres_query_fleet_unreachable_kill_and_concurrent_runs() {
             &format!("SELECT COUNT(*) FROM {{s}}dbm_history WHERE version = '{d}' AND direction = 'up'"),
         );
         assert_eq!(ups, [["1"]], "t{i}");
+    }
+}
+
+/// MariaDB: databases listed by URL in a control table; the URLs carry the password, the
+/// reports never do.
+#[test]
+fn mariadb_fleet_from_a_query_of_urls() {
+    let env = Env::mariadb();
+    let urls: Vec<String> = (1..=3).map(|i| env.scratch_url(&format!("tenant{i}"))).collect();
+    env.exec(&format!(
+        "CREATE TABLE tenants (url TEXT); INSERT INTO tenants VALUES {}",
+        urls.iter().map(|u| format!("('{u}')")).collect::<Vec<_>>().join(", ")
+    ));
+    let toml = env.fx.read("Cargo.toml");
+    env.fx.write(
+        "Cargo.toml",
+        &format!("{toml}\n[workspace.metadata.dbm.fleet]\nquery = \"SELECT url FROM tenants ORDER BY url\"\n"),
+    );
+    let password = crate::support::mariadb::MARIADB_PASSWORD;
+    let a = env.fx.migration("create accounts", ACCOUNT_UP, ACCOUNT_DOWN);
+    let out = env.dbm(&["status", "--all"]);
+    out.expect_code(3).contains("3 with pending migrations");
+    assert!(!out.all().contains(password), "{}", out.all());
+    let out = env.dbm(&["up", "--all", "--format", "json"]);
+    out.ok();
+    assert!(!out.all().contains(password), "{}", out.all());
+    let report = out.json();
+    for t in report["targets"].as_array().unwrap() {
+        assert_eq!(t["result"], "applied", "{t}");
+    }
+    for u in &urls {
+        query(u, "INSERT INTO account (id, name) VALUES (1, 'ann')");
+        assert_eq!(
+            query(u, "SELECT CAST(version AS CHAR) FROM seaql_migrations"),
+            [[a.clone()]]
+        );
+    }
+    env.dbm(&["status", "--all"]).ok().contains("3 up to date");
+    // Backups of each database, in folders of their own; then every migration reverted.
+    env.dbm(&["backup", "--all"]).ok().contains("3 backed up");
+    env.dbm(&["down", "--all", "--yes"]).ok().contains("3 reverted");
+    for u in &urls {
+        assert!(query(u, "SELECT CAST(version AS CHAR) FROM seaql_migrations").is_empty());
     }
 }
