@@ -73,7 +73,14 @@ impl Status {
     /// Reads the tracking table (when there is a database) and matches it with the source.
     pub async fn load(db: Option<&Db>, src: &MigratorSource, table: &str) -> Result<Status> {
         let (rows, history) = match db {
-            Some(db) => (tracking::applied(db, table).await?, tracking::history(db).await?),
+            Some(db) => {
+                // One listing of the tables for both (a round trip each on a server).
+                let tables = tracking::tracking_tables(db, table).await?;
+                (
+                    tracking::applied_in(db, table, &tables).await?,
+                    tracking::history_in(db, &tables).await?,
+                )
+            }
             None => (None, None),
         };
         let tracked = rows.is_some();

@@ -29,6 +29,10 @@ impl Db {
     /// Connects to the database. For SQLite with `Create::No`, a missing file gives `Ok(None)`:
     /// a database that does not exist yet has nothing applied.
     pub async fn open(url: &DbUrl, create: Create) -> Result<Option<Db>> {
+        Self::open_pooled(url, create, 2).await
+    }
+
+    async fn open_pooled(url: &DbUrl, create: Create, max_connections: u32) -> Result<Option<Db>> {
         let mut conn_url = url.expose().to_string();
         if let Some(path) = &url.sqlite_path {
             if !path.exists() {
@@ -48,7 +52,7 @@ impl Db {
         // Connecting is bounded by the engine's connect; the pool must not give up before it.
         opts.sqlx_logging(false)
             .acquire_timeout(ACQUIRE_TIMEOUT.max(connect_timeout()))
-            .max_connections(2)
+            .max_connections(max_connections)
             .min_connections(1);
         if let Some(schema) = &url.schema {
             opts.set_schema_search_path(schema.clone());
@@ -74,6 +78,69 @@ impl Db {
     /// Closes the pool cleanly (SQLite flushes its WAL on close).
     pub async fn close(self) {
         let _ = self.conn.close().await;
+    }
+}
+
+/// Connections kept open across the targets of a fleet that share a server and database
+/// (PostgreSQL schemas): a target borrows one, switches its `search_path`, and gives it
+/// back. Starting a server session costs more than reading a schema's tracking tables
+/// (each new PostgreSQL backend also warms its catalog caches), so a thousand schemas are
+/// read over a handful of sessions. Other targets get a connection of their own.
+#[derive(Default)]
+pub struct Sessions {
+    idle: std::sync::Mutex<std::collections::HashMap<String, Vec<DatabaseConnection>>>,
+}
+
+impl Sessions {
+    /// A connection to `url` (see [`Db::open`]).
+    pub async fn open(&self, url: &DbUrl, create: Create) -> Result<Option<Db>> {
+        let Some(schema) = url.schema.as_deref().filter(|_| url.engine.has_schemas()) else {
+            return Db::open(url, create).await;
+        };
+        let key = url.expose().to_string();
+        let idle = self.idle.lock().expect("not poisoned").get_mut(&key).and_then(Vec::pop);
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let mut base = url.clone();
+                base.schema = None;
+                // One connection per pool: the `search_path` set below stays with it.
+                match Db::open_pooled(&base, create, 1).await? {
+                    Some(db) => db.conn,
+                    None => return Ok(None),
+                }
+            }
+        };
+        let db = Db { conn, url: url.clone() };
+        let set = format!("SET search_path TO {}", url.engine.quote(schema));
+        if let Err(e) = db.exec("choosing the schema", &set).await {
+            db.close().await;
+            return Err(e);
+        }
+        Ok(Some(db))
+    }
+
+    /// Gives a connection from [`Sessions::open`] back for the next target.
+    pub async fn give_back(&self, db: Db) {
+        if db.url.schema.is_some() && db.url.engine.has_schemas() {
+            let key = db.url.expose().to_string();
+            self.idle
+                .lock()
+                .expect("not poisoned")
+                .entry(key)
+                .or_default()
+                .push(db.conn);
+        } else {
+            db.close().await;
+        }
+    }
+
+    /// Closes every kept connection.
+    pub async fn close(self) {
+        let idle = self.idle.into_inner().unwrap_or_default();
+        for conn in idle.into_values().flatten() {
+            let _ = conn.close().await;
+        }
     }
 }
 

@@ -43,12 +43,28 @@ pub async fn has_table(db: &Db, table: &str) -> Result<bool> {
 
 /// Whether both tracking tables (`table` and `dbm_history`) exist.
 pub async fn installed(db: &Db, table: &str) -> Result<bool> {
-    let tables = all_tables(db).await?;
+    let tables = tracking_tables(db, table).await?;
     Ok([table, HISTORY_TABLE].iter().all(|t| tables.iter().any(|n| n == t)))
 }
 
+/// Which of the tracking tables (`table` and `dbm_history`) exist.
+pub async fn tracking_tables(db: &Db, table: &str) -> Result<Vec<String>> {
+    let sql = db.url.engine.tables_named_sql(&[table, HISTORY_TABLE]);
+    let rows = db
+        .conn
+        .query_all_raw(Statement::from_string(db.backend(), sql))
+        .await
+        .map_err(|e| Error::db("listing tables", e))?;
+    rows.iter()
+        .map(|r| {
+            r.try_get::<String>("", "name")
+                .map_err(|e| Error::db("listing tables", e))
+        })
+        .collect()
+}
+
 /// Every base table of the database (the current schema on PostgreSQL).
-async fn all_tables(db: &Db) -> Result<Vec<String>> {
+pub async fn all_tables(db: &Db) -> Result<Vec<String>> {
     let rows = db
         .conn
         .query_all_raw(Statement::from_string(db.backend(), db.url.engine.tables_sql()))
@@ -73,7 +89,12 @@ pub async fn user_tables(db: &Db, tracking: &str) -> Result<Vec<String>> {
 
 /// The applied versions, or `None` when the tracking table does not exist.
 pub async fn applied(db: &Db, table: &str) -> Result<Option<Vec<Applied>>> {
-    if !has_table(db, table).await? {
+    applied_in(db, table, &all_tables(db).await?).await
+}
+
+/// [`applied`], knowing the database's tables already.
+pub async fn applied_in(db: &Db, table: &str, tables: &[String]) -> Result<Option<Vec<Applied>>> {
+    if !tables.iter().any(|t| t == table) {
         return Ok(None);
     }
     let sql = format!(
@@ -102,7 +123,12 @@ pub async fn applied(db: &Db, table: &str) -> Result<Option<Vec<Applied>>> {
 
 /// Every row of `dbm_history`, oldest first, or `None` when the table does not exist.
 pub async fn history(db: &Db) -> Result<Option<Vec<HistoryRow>>> {
-    if !has_table(db, HISTORY_TABLE).await? {
+    history_in(db, &all_tables(db).await?).await
+}
+
+/// [`history`], knowing the database's tables already.
+pub async fn history_in(db: &Db, tables: &[String]) -> Result<Option<Vec<HistoryRow>>> {
+    if !tables.iter().any(|t| t == HISTORY_TABLE) {
         return Ok(None);
     }
     let sql = format!(

@@ -200,6 +200,17 @@ impl Engine {
         dispatch!(self, tables_sql())
     }
 
+    /// Which of the tables `names` exist in the current schema/database, as column `name`:
+    /// one index lookup each (a fleet asks it of every target).
+    pub fn tables_named_sql(self, names: &[&str]) -> String {
+        let list = names
+            .iter()
+            .map(|n| format!("'{}'", n.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        dispatch!(self, tables_named_sql(&list))
+    }
+
     /// Reads the catalog of the current schema (or file, or database).
     pub async fn read_schema(self, db: &Db) -> Result<Schema> {
         dispatch!(self, read_schema(db).await)
@@ -215,6 +226,20 @@ impl Engine {
     /// gives up with an error after the timeout).
     pub async fn lock(self, url: &DbUrl, wait: &mut dyn FnMut() -> Result<()>) -> Result<Lock> {
         dispatch!(self, lock(url, wait).await)
+    }
+
+    /// Takes the migration lock of `db`'s target on the session `db` itself, where the
+    /// engine's lock is a session lock that a kept connection can take and give back
+    /// (PostgreSQL's advisory lock, keyed by schema): `Ok(false)` when it is not, and
+    /// [`Engine::lock`] is the way. A fleet reads and migrates many schemas over a few kept
+    /// sessions ([`crate::db::Sessions`]).
+    pub async fn lock_session(self, db: &Db, wait: &mut dyn FnMut() -> Result<()>) -> Result<bool> {
+        dispatch!(self, lock_session(db, wait).await)
+    }
+
+    /// Releases a lock taken by [`Engine::lock_session`].
+    pub async fn unlock_session(self, db: &Db) -> Result<()> {
+        dispatch!(self, unlock_session(db).await)
     }
 
     /// The URL of a new, empty scratch database named `name`, beside `url`: a file in

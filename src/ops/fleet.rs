@@ -9,12 +9,13 @@
 
 use super::Ctx;
 use super::migrate::Late;
-use crate::db::{Create, Db};
+use crate::db::{Create, Sessions, tracking};
 use crate::error::{Error, Result};
 use crate::fleet::exec::{self, OnFailure, Progress, Ran};
 use crate::fleet::{Fleet, Target};
+use crate::migrator_source::MigratorSource;
 use crate::plan::Status;
-use crate::runner::{Direction, Runner};
+use crate::runner::{Direction, Done, Runner, Server};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -146,21 +147,23 @@ pub async fn read(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<Ran<Status>>> {
         canaries: 0,
         targets: fleet.targets.clone(),
     };
-    let (src, table) = (&src, table.as_str());
+    let sessions = Sessions::default();
+    let (src, table, sessions_ref) = (&src, table.as_str(), &sessions);
     let ran = exec::run(
         &reading,
         OnFailure::KeepGoing,
         |t| async move {
-            let db = Db::open(&t.url, Create::No).await?;
+            let db = sessions_ref.open(&t.url, Create::No).await?;
             let st = Status::load(db.as_ref(), src, table).await;
             if let Some(db) = db {
-                db.close().await;
+                sessions_ref.give_back(db).await;
             }
             st
         },
         |_, _| {},
     )
     .await;
+    sessions.close().await;
     Ok(ran)
 }
 
@@ -315,7 +318,13 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
     }
     let pre = RefCell::new(pre);
     let backups = crate::tasks::backup::backup_dir(ctx, None);
+    let shared = Shared {
+        src: MigratorSource::load(&ctx.ws.migration()?.lib)?,
+        sessions: Sessions::default(),
+        servers: RefCell::new(Vec::new()),
+    };
     let backups = &backups;
+    let shared_ref = &shared;
     let verb = match opts.direction {
         Direction::Up => "Migrating",
         Direction::Down => "Reverting",
@@ -337,6 +346,14 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
             }
             let runner = runners.iter().find(|(e, _)| *e == t.url.engine).map(|(_, r)| r);
             let tctx = target_ctx(ctx, t, runner, backups);
+            if let Some(runner) = runner
+                && t.url.engine.transactional_ddl()
+            {
+                let outcome = apply(&tctx, runner, shared_ref, opts, late).await?;
+                return Ok((Some(outcome), started.elapsed()));
+            }
+            // Where DDL is not transactional, the single-target path, which also reports
+            // what a failed migration left behind.
             let outcome = match opts.direction {
                 Direction::Up => {
                     super::migrate::up(
@@ -357,6 +374,10 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
     )
     .await;
     progress.finish();
+    for (_, server) in shared.servers.into_inner() {
+        server.finish().await;
+    }
+    shared.sessions.close().await;
     Ok(reports(fleet, ran, |t, (outcome, took)| {
         let mut r = TargetReport::new(
             t,
@@ -374,6 +395,150 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
         }
         r
     }))
+}
+
+/// What the targets of one `up --all`/`down --all` share: the Migrator's source, kept
+/// sessions, and runners in serve mode waiting for their next target.
+struct Shared {
+    src: MigratorSource,
+    sessions: Sessions,
+    servers: RefCell<Vec<(crate::engine::Engine, Server)>>,
+}
+
+/// One target of `up --all`/`down --all` where DDL is transactional (PostgreSQL, SQLite),
+/// as `cargo dbm up`/`down` would do it, on a kept session and a runner serving the fleet:
+/// a backup first if asked, the target's lock, the tracking tables, a plan made under the
+/// lock (another run may have migrated it meanwhile), the steps, and a check that they are
+/// recorded.
+async fn apply(
+    tctx: &Ctx,
+    runner: &Runner,
+    shared: &Shared,
+    opts: &MigrateOptions,
+    late: Late,
+) -> Result<super::migrate::Outcome> {
+    let url = &tctx.url;
+    let saved = if opts.direction == Direction::Up {
+        crate::tasks::backup::backup_before_migrating(tctx, opts.backup).await?
+    } else {
+        None
+    };
+    let db = shared
+        .sessions
+        .open(url, Create::Yes)
+        .await?
+        .expect("created when missing");
+    let started = std::time::Instant::now();
+    let mut wait = || -> Result<()> {
+        if started.elapsed() >= opts.lock_timeout {
+            return Err(Error::LockTimeout {
+                seconds: opts.lock_timeout.as_secs(),
+                database: url.redacted(),
+            });
+        }
+        Ok(())
+    };
+    let own_lock = match url.engine.lock_session(&db, &mut wait).await {
+        Ok(true) => None,
+        Ok(false) => match crate::db::lock::acquire(url, opts.lock_timeout, &tctx.shell).await {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                db.close().await;
+                return Err(e);
+            }
+        },
+        Err(e) => {
+            db.close().await;
+            return Err(e);
+        }
+    };
+    let result = apply_locked(tctx, &db, runner, shared, opts, late).await;
+    match own_lock {
+        Some(lock) => {
+            lock.release().await;
+            shared.sessions.give_back(db).await;
+        }
+        // A lock that cannot be given back must not stay with a kept session.
+        None => match url.engine.unlock_session(&db).await {
+            Ok(()) => shared.sessions.give_back(db).await,
+            Err(_) => db.close().await,
+        },
+    }
+    result.map_err(|e| super::migrate::with_restore_note(e, saved.as_ref()))
+}
+
+async fn apply_locked(
+    tctx: &Ctx,
+    db: &crate::db::Db,
+    runner: &Runner,
+    shared: &Shared,
+    opts: &MigrateOptions,
+    late: Late,
+) -> Result<super::migrate::Outcome> {
+    let table = tctx.tracking_table(&shared.src);
+    let before = Status::load(Some(db), &shared.src, &table).await?;
+    if opts.direction == Direction::Up {
+        super::migrate::refuse_untracked(db, &before).await?;
+    }
+    let status = if tracking::installed(db, &table).await? {
+        before
+    } else {
+        tracking::install(db, &table).await?;
+        Status::load(Some(db), &shared.src, &table).await?
+    };
+    let steps = super::migrate::plan(&status, opts.direction, opts.target.as_deref(), late)?;
+    let mut done: Vec<Done> = Vec::new();
+    if !steps.is_empty() {
+        let engine = tctx.url.engine;
+        let idle = {
+            let mut servers = shared.servers.borrow_mut();
+            servers
+                .iter()
+                .position(|(e, _)| *e == engine)
+                .map(|i| servers.swap_remove(i).1)
+        };
+        let mut server = match idle {
+            Some(s) => s,
+            None => runner.serve()?,
+        };
+        match server.run(&tctx.url, &steps, &tctx.shell).await {
+            Ok(d) => {
+                done = d;
+                shared.servers.borrow_mut().push((engine, server));
+            }
+            Err(e @ Error::MigrationFailed { .. }) => {
+                // The runner answered: it is still serving.
+                shared.servers.borrow_mut().push((engine, server));
+                return Err(e);
+            }
+            Err(e) => {
+                server.finish().await;
+                return Err(e);
+            }
+        }
+    }
+    let after = Status::load(Some(db), &shared.src, &table).await?;
+    super::migrate::verify_recorded(&done, &after)?;
+    let action = match (opts.direction, done.is_empty()) {
+        (_, true) => super::migrate::Action::UpToDate,
+        (Direction::Up, false) => super::migrate::Action::Applied,
+        (Direction::Down, false) => super::migrate::Action::Reverted,
+    };
+    Ok(super::migrate::Outcome {
+        action,
+        direction: opts.direction,
+        out_of_order: steps
+            .iter()
+            .filter(|s| s.out_of_order)
+            .map(|s| s.version.clone())
+            .collect(),
+        done,
+        stamped: Vec::new(),
+        dropped: Vec::new(),
+        applied: after.applied().count(),
+        total: after.entries.len(),
+        applied_order_differs: false,
+    })
 }
 
 /// `stamp --all REV`: each target's tracking table made to say REV.

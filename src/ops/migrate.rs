@@ -156,15 +156,71 @@ async fn check_untracked(ctx: &Ctx, status: &Status, before: &Before<'_>) -> Res
     let Some(db) = Db::open(&ctx.url, Create::No).await? else {
         return Ok(());
     };
-    let tables = tracking::user_tables(&db, &status.table).await?;
+    let result = refuse_untracked(&db, status).await;
     db.close().await;
+    result
+}
+
+/// Refuses to apply migrations to a database that has tables but no tracking table (it
+/// needs `stamp` or `--baseline` first).
+pub(crate) async fn refuse_untracked(db: &Db, status: &Status) -> Result<()> {
+    if status.tracked {
+        return Ok(());
+    }
+    let tables = tracking::user_tables(db, &status.table).await?;
     if tables.is_empty() {
         return Ok(());
     }
     Err(Error::Untracked {
-        database: ctx.url.redacted(),
+        database: db.url.redacted(),
         tables,
     })
+}
+
+/// Checks that every migration that ran is recorded as such in `after`.
+pub(crate) fn verify_recorded(done: &[Done], after: &Status) -> Result<()> {
+    for d in done {
+        let recorded = after
+            .entries
+            .iter()
+            .any(|e| e.file.name == d.version && e.applied_at.is_some());
+        if recorded != (d.direction == Direction::Up) {
+            return Err(Error::Other(format!(
+                "migration `{}` ran but the tracking table `{}` does not show it {}; check `migration-table` under [workspace.metadata.dbm]",
+                d.version,
+                after.table,
+                if d.direction == Direction::Up {
+                    "applied"
+                } else {
+                    "reverted"
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A failed migration's error, naming the backup taken before it to restore from.
+pub(crate) fn with_restore_note(e: Error, saved: Option<&crate::tasks::backup::BackupInfo>) -> Error {
+    match (e, saved) {
+        (
+            Error::MigrationFailed {
+                version,
+                direction,
+                message,
+                rolled_back,
+                ..
+            },
+            Some(info),
+        ) => Error::MigrationFailed {
+            version,
+            direction,
+            message,
+            rolled_back,
+            restore: Some(crate::tasks::backup::restore_note(info)),
+        },
+        (e, _) => e,
+    }
 }
 
 async fn run(
@@ -234,46 +290,11 @@ async fn run(
     let lock = crate::db::lock::acquire(&ctx.url, lock_timeout, &ctx.shell).await?;
     let result = locked(ctx, &src, runner.as_ref(), direction, target, &before, late).await;
     lock.release().await;
-    let (done, stamped, dropped, out_of_order) = result.map_err(|e| match (e, &saved) {
-        (
-            Error::MigrationFailed {
-                version,
-                direction,
-                message,
-                rolled_back,
-                ..
-            },
-            Some(info),
-        ) => Error::MigrationFailed {
-            version,
-            direction,
-            message,
-            rolled_back,
-            restore: Some(crate::tasks::backup::restore_note(info)),
-        },
-        (e, _) => e,
-    })?;
+    let (done, stamped, dropped, out_of_order) = result.map_err(|e| with_restore_note(e, saved.as_ref()))?;
 
     // Verify that what ran is recorded.
     let (_, after) = ctx.status().await?;
-    for d in &done {
-        let recorded = after
-            .entries
-            .iter()
-            .any(|e| e.file.name == d.version && e.applied_at.is_some());
-        if recorded != (d.direction == Direction::Up) {
-            return Err(Error::Other(format!(
-                "migration `{}` ran but the tracking table `{}` does not show it {}; check `migration-table` under [workspace.metadata.dbm]",
-                d.version,
-                after.table,
-                if d.direction == Direction::Up {
-                    "applied"
-                } else {
-                    "reverted"
-                }
-            )));
-        }
-    }
+    verify_recorded(&done, &after)?;
     let action = match (&before, direction, done.is_empty()) {
         (Before::DropAll, _, _) => Action::Reset,
         (Before::Baseline(_), _, _) => Action::Baselined,

@@ -231,25 +231,7 @@ impl Runner {
                         duration_ms,
                     });
                 }
-                Event::Failed {
-                    version,
-                    direction,
-                    message,
-                    transactional,
-                    violations,
-                    completed,
-                } => {
-                    failure = Some(Error::MigrationFailed {
-                        version,
-                        direction,
-                        message: crate::config::redact_text(&with_completed(
-                            with_violations(message, &violations),
-                            &completed,
-                        )),
-                        rolled_back: transactional,
-                        restore: None,
-                    });
-                }
+                failed @ Event::Failed { .. } => failure = migration_failed(failed),
                 Event::Fatal { message } => failure = Some(fatal(url, &message)),
                 Event::Captured { version, statements } => captured.push(StepSql {
                     transactional: version.as_ref().is_none_or(|v| outside.get(v) != Some(&true)),
@@ -296,6 +278,134 @@ impl Runner {
             needs_scratch,
             failure,
         })
+    }
+}
+
+/// [`Event::Failed`] as the error the host reports.
+fn migration_failed(event: Event) -> Option<Error> {
+    let Event::Failed {
+        version,
+        direction,
+        message,
+        transactional,
+        violations,
+        completed,
+    } = event
+    else {
+        return None;
+    };
+    Some(Error::MigrationFailed {
+        version,
+        direction,
+        message: crate::config::redact_text(&with_completed(with_violations(message, &violations), &completed)),
+        rolled_back: transactional,
+        restore: None,
+    })
+}
+
+/// A runner in serve mode: one process applying the steps of target after target (a
+/// fleet), keeping its connection while targets share a server and database.
+pub struct Server {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+}
+
+impl Runner {
+    /// Starts a runner in serve mode.
+    pub fn serve(&self) -> Result<Server> {
+        let mut cmd = tokio::process::Command::new(&self.exe);
+        cmd.env(protocol::MODE_VAR, Mode::Serve.as_str())
+            .env(protocol::APPLIED_BY_VAR, crate::db::tracking::applied_by())
+            .env_remove(protocol::URL_VAR)
+            .env_remove(protocol::SCHEMA_VAR)
+            .env_remove(protocol::LOCK_TIMEOUT_VAR)
+            .env_remove(protocol::STATEMENT_TIMEOUT_VAR)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(t) = self.timeouts.lock {
+            cmd.env(protocol::LOCK_TIMEOUT_VAR, t.as_millis().max(1).to_string());
+        }
+        if let Some(t) = self.timeouts.statement {
+            cmd.env(protocol::STATEMENT_TIMEOUT_VAR, t.as_millis().max(1).to_string());
+        }
+        crate::process::die_with_parent(cmd.as_std_mut());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::io("could not start the migration runner", e))?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        Ok(Server { child, stdin, lines })
+    }
+}
+
+impl Server {
+    /// Ends the server: closes its input and waits for it to close its connection.
+    pub async fn finish(self) {
+        let Server { mut child, stdin, .. } = self;
+        drop(stdin);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await;
+    }
+
+    /// Runs `steps` on `url` (its schema, on PostgreSQL), stopping at the first failure.
+    /// After an error that is not a migration's failure the server may be gone: drop it.
+    pub async fn run(&mut self, url: &DbUrl, steps: &[Step], shell: &Shell) -> Result<Vec<Done>> {
+        let batch = protocol::Batch {
+            url: url.expose().to_string(),
+            schema: url.schema.clone(),
+            steps: steps.to_vec(),
+        };
+        self.stdin
+            .write_all(batch.to_line().as_bytes())
+            .await
+            .map_err(|e| Error::io("could not talk to the migration runner", e))?;
+        self.stdin
+            .flush()
+            .await
+            .map_err(|e| Error::io("could not talk to the migration runner", e))?;
+        let mut done = Vec::new();
+        let mut failure = None;
+        loop {
+            let line = self
+                .lines
+                .next_line()
+                .await
+                .map_err(|e| Error::io("could not read the output of the migration runner", e))?;
+            let Some(line) = line else {
+                let status = self.child.wait().await.ok();
+                return Err(failure.unwrap_or_else(|| {
+                    Error::Other(format!(
+                        "the migration runner stopped unexpectedly ({}) after {} of {} migration(s); run `cargo dbm status --all` to see where the fleet is",
+                        status.map(|s| s.to_string()).unwrap_or_default(),
+                        done.len(),
+                        steps.len()
+                    ))
+                }));
+            };
+            match Event::from_line(&line) {
+                Some(Ok(Event::Done {
+                    version,
+                    direction,
+                    duration_ms,
+                })) => done.push(Done {
+                    version,
+                    direction,
+                    duration_ms,
+                }),
+                Some(Ok(failed @ Event::Failed { .. })) => failure = migration_failed(failed),
+                Some(Ok(Event::Fatal { message })) => failure = Some(fatal(url, &message)),
+                Some(Ok(Event::BatchDone { .. })) => break,
+                Some(Ok(_)) => {}
+                Some(Err(message)) => failure = Some(fatal(url, &message)),
+                None => shell.line(&line),
+            }
+        }
+        match failure {
+            Some(f) => Err(f),
+            None => Ok(done),
+        }
     }
 }
 
@@ -406,7 +516,17 @@ mod tests {
             foreign_keys_off: true,
             out_of_order: true,
         };
-        assert_eq!(Step::from_line(step.to_line().trim_end()), Ok(step));
+        assert_eq!(Step::from_line(step.to_line().trim_end()), Ok(step.clone()));
+        let batch = Batch {
+            url: "postgres://u:secret@h/db".into(),
+            schema: Some("tenant_1".into()),
+            steps: vec![step],
+        };
+        assert_eq!(Batch::from_line(batch.to_line().trim_end()), Ok(batch));
+        // A bad batch is refused without echoing the line (it carries the URL's secret).
+        let bad = Batch::from_line(r#"{"url":"postgres://u:secret@h/db","schema":null}"#).unwrap_err();
+        assert!(!bad.contains("secret"), "{bad}");
+        assert_eq!(Mode::parse(Mode::Serve.as_str()), Some(Mode::Serve));
         // A field one side forgot, or one it does not know, is refused, never defaulted.
         assert!(Step::from_line(r#"{"direction":"up","version":"m1","checksum":null}"#).is_err());
         assert!(
@@ -433,6 +553,7 @@ mod tests {
                 completed: vec!["CREATE TABLE a (id int)".into()],
             },
             Event::Seeded,
+            Event::BatchDone { code: 1 },
         ];
         for e in events {
             assert_eq!(Event::from_line(&e.to_line()), Some(Ok(e)));

@@ -17,7 +17,7 @@ mod seed_fns;
 mod seed_mode;
 
 use migrator::Migrator;
-use protocol::{Direction, DryRun, Event, Mode, Recorded, Step, Violation};
+use protocol::{Batch, Direction, DryRun, Event, Mode, Recorded, Step, Violation};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm;
 use sea_orm_migration::sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, TransactionTrait};
@@ -259,16 +259,22 @@ async fn begin(db: &DatabaseConnection, fk_off: bool) -> Result<sea_orm::Databas
     Err(Failure::Db(DbErr::Custom("SQLite's foreign key enforcement could not be turned off for this migration".into())))
 }
 
-/// Runs the steps on stdin in order, stopping at the first failure; returns the exit code.
-async fn migrate(db: &DatabaseConnection) -> i32 {
+/// The steps on stdin (migrate mode), one per line.
+fn read_steps() -> Vec<Step> {
+    std::io::stdin()
+        .lock()
+        .lines()
+        .map(|line| line.unwrap_or_default())
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| Step::from_line(&line).unwrap_or_else(|e| fatal(e, 2)))
+        .collect()
+}
+
+/// Runs `steps` in order, stopping at the first failure; returns the exit code.
+async fn migrate(db: &DatabaseConnection, steps: Vec<Step>) -> i32 {
     let backend = db.get_database_backend();
     let migrations = Migrator::migrations();
-    for line in std::io::stdin().lock().lines() {
-        let line = line.unwrap_or_default();
-        if line.trim().is_empty() {
-            continue;
-        }
-        let step = Step::from_line(&line).unwrap_or_else(|e| fatal(e, 2));
+    for step in steps {
         let Some(migration) = migrations.iter().find(|m| m.name() == step.version) else {
             emit(Event::Failed {
                 version: step.version.clone(),
@@ -435,45 +441,32 @@ async fn dry_run(db: &DatabaseConnection) -> i32 {
     code
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let url = std::env::var(protocol::URL_VAR)
-        .unwrap_or_else(|_| fatal(format!("{} is not set", protocol::URL_VAR), 2));
-    let mode = match std::env::var(protocol::MODE_VAR) {
-        Ok(m) => Mode::parse(&m).unwrap_or_else(|| fatal(format!("unknown mode {m:?}"), 2)),
-        Err(_) => Mode::Migrate,
-    };
-    if mode == Mode::List {
-        for m in Migrator::migrations() {
-            emit(Event::Migration { version: m.name().to_string() });
-        }
-        return;
-    }
-    #[cfg(feature = "capture")]
-    capture::install();
-    let mut opts = ConnectOptions::new(url);
+/// Connects to `url`. `single`: one connection, kept for the whole run (SQLite: the
+/// foreign-keys pragma must reach the connection the migration uses; serve mode: the
+/// `search_path` set for a target must).
+async fn connect(url: &str, schema: Option<String>, single: bool) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false);
-    if let Ok(schema) = std::env::var(protocol::SCHEMA_VAR) {
+    if let Some(schema) = schema {
         opts.set_schema_search_path(schema);
     }
-    if opts.get_url().starts_with("sqlite:") {
-        // One connection, kept for the whole run: the foreign-keys pragma must reach the
-        // one the migration uses.
+    if single || opts.get_url().starts_with("sqlite:") {
         let forever = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
         opts.max_connections(1).max_lifetime(forever).idle_timeout(forever);
     }
-    let mut db = match Database::connect(opts).await {
-        Ok(db) => db,
-        Err(e) => fatal(format!("could not connect: {e}"), 3),
-    };
-    if db.get_database_backend() == DbBackend::Postgres && timeout_ms(protocol::LOCK_TIMEOUT_VAR).is_some() {
-        let mut watch = ConnectOptions::new(std::env::var(protocol::URL_VAR).unwrap_or_default());
+    let mut db = Database::connect(opts).await?;
+    if db.get_database_backend() == DbBackend::Postgres
+        && timeout_ms(protocol::LOCK_TIMEOUT_VAR).is_some()
+        && WATCHER.get().is_none()
+    {
+        // The first server's watcher (a fleet on several servers names no blockers on the others).
+        let mut watch = ConnectOptions::new(url.to_string());
         watch.sqlx_logging(false).max_connections(1);
         if let Ok(w) = Database::connect(watch).await {
             let _ = WATCHER.set(w);
         }
     }
-        db.set_metric_callback(|info| {
+    db.set_metric_callback(|info| {
         #[cfg(feature = "capture")]
         capture::finished(
             info.statement.values.as_ref().map(|v| format!("{:?}", v.0)),
@@ -486,13 +479,82 @@ async fn main() {
                 .push(info.statement.sql.clone());
         }
     });
+    Ok(db)
+}
+
+/// Serve mode: batches on stdin, one target each, until stdin closes. The connection is
+/// kept while the URL stays the same; a schema is chosen with `SET search_path`.
+async fn serve() -> i32 {
+    let mut current: Option<(String, DatabaseConnection)> = None;
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap_or_default();
+        if line.trim().is_empty() {
+            continue;
+        }
+        let batch = Batch::from_line(&line).unwrap_or_else(|e| fatal(e, 2));
+        let same = matches!(&current, Some((url, _)) if *url == batch.url);
+        if !same {
+            if let Some((_, db)) = current.take() {
+                let _ = db.close().await;
+            }
+            match connect(&batch.url, None, true).await {
+                Ok(db) => current = Some((batch.url.clone(), db)),
+                Err(e) => {
+                    emit(Event::Fatal { message: format!("could not connect: {e}") });
+                    emit(Event::BatchDone { code: 3 });
+                    continue;
+                }
+            }
+        }
+        let (_, db) = current.as_ref().expect("connected above");
+        if let Some(schema) = &batch.schema {
+            let set = format!("{}SET search_path TO \"{}\"", protocol::OWN_STATEMENT, schema.replace('"', "\"\""));
+            if let Err(e) = db.execute_unprepared(&set).await {
+                emit(Event::Fatal { message: format!("could not choose the schema: {e}") });
+                emit(Event::BatchDone { code: 3 });
+                current = None;
+                continue;
+            }
+        }
+        let code = migrate(db, batch.steps).await;
+        emit(Event::BatchDone { code });
+    }
+    if let Some((_, db)) = current {
+        let _ = db.close().await;
+    }
+    0
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mode = match std::env::var(protocol::MODE_VAR) {
+        Ok(m) => Mode::parse(&m).unwrap_or_else(|| fatal(format!("unknown mode {m:?}"), 2)),
+        Err(_) => Mode::Migrate,
+    };
+    if mode == Mode::List {
+        for m in Migrator::migrations() {
+            emit(Event::Migration { version: m.name().to_string() });
+        }
+        return;
+    }
+    #[cfg(feature = "capture")]
+    capture::install();
+    if mode == Mode::Serve {
+        std::process::exit(serve().await);
+    }
+    let url = std::env::var(protocol::URL_VAR)
+        .unwrap_or_else(|_| fatal(format!("{} is not set", protocol::URL_VAR), 2));
+    let db = match connect(&url, std::env::var(protocol::SCHEMA_VAR).ok(), false).await {
+        Ok(db) => db,
+        Err(e) => fatal(format!("could not connect: {e}"), 3),
+    };
     let code = match mode {
         Mode::Seed => seed_mode::run(&db).await,
         #[cfg(feature = "capture")]
         Mode::DryRun => dry_run(&db).await,
         #[cfg(not(feature = "capture"))]
         Mode::DryRun => fatal("this runner was built without statement capture".into(), 2),
-        _ => migrate(&db).await,
+        _ => migrate(&db, read_steps()).await,
     };
     let _ = db.close().await;
     std::process::exit(code);

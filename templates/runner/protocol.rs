@@ -9,6 +9,9 @@
 //! - Environment: [`URL_VAR`] (never on the command line), [`SCHEMA_VAR`], [`MODE_VAR`],
 //!   [`APPLIED_BY_VAR`], [`SEED_FN_VAR`].
 //! - Migrate mode: stdin carries one [`Step`] per line as JSON; stdout one [`Event`] per line.
+//! - Serve mode (fleets): stdin carries one [`Batch`] per line, a target and its steps; the
+//!   runner answers each with the steps' [`Event`]s and then [`Event::BatchDone`], keeping
+//!   its connection while the URL stays the same (PostgreSQL schemas switch `search_path`).
 //! - List mode: stdout carries [`Event::Migration`] per compiled migration.
 //! - Seed mode: stdin carries the rows in the tab-separated format of `seed_exec.rs`, each
 //!   line starting with a [`SeedLine`] tag; stdout carries [`Event`]s.
@@ -50,6 +53,8 @@ pub enum Mode {
     /// back, reporting every statement ([`Event::Captured`]). Only the capture runner
     /// (built with its `capture` feature) records statements.
     DryRun,
+    /// Run [`Batch`]es read from stdin, one target after another, until stdin closes.
+    Serve,
 }
 
 impl Mode {
@@ -59,12 +64,13 @@ impl Mode {
             Mode::List => "list",
             Mode::Seed => "seed",
             Mode::DryRun => "dry-run",
+            Mode::Serve => "serve",
         }
     }
 
     /// Reads [`MODE_VAR`]'s value.
     pub fn parse(s: &str) -> Option<Mode> {
-        [Mode::Migrate, Mode::List, Mode::Seed, Mode::DryRun]
+        [Mode::Migrate, Mode::List, Mode::Seed, Mode::DryRun, Mode::Serve]
             .into_iter()
             .find(|m| m.as_str() == s)
     }
@@ -230,6 +236,29 @@ impl DryRun {
     }
 }
 
+/// Serve mode's input: one target (its URL, with secrets: stdin is a pipe, never an
+/// argument) and the steps to run on it, as in migrate mode.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    pub url: String,
+    /// PostgreSQL: the schema the steps run in (`search_path`).
+    pub schema: Option<String>,
+    pub steps: Vec<Step>,
+}
+
+impl Batch {
+    pub fn to_line(&self) -> String {
+        let mut line = serde_json::to_string(self).expect("a batch serialises");
+        line.push('\n');
+        line
+    }
+
+    pub fn from_line(line: &str) -> Result<Batch, String> {
+        serde_json::from_str(line).map_err(|e| format!("bad batch from cargo dbm ({e})"))
+    }
+}
+
 /// One statement a migration executed, as the capture runner saw it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -297,6 +326,9 @@ pub enum Event {
     NeedsScratch { versions: Vec<String> },
     /// List mode: one compiled migration, in the Migrator's order.
     Migration { version: String },
+    /// Serve mode: the batch is over, with the exit code migrate mode would have had (0:
+    /// every step done; 1: a step failed; 3: the target could not be reached).
+    BatchDone { code: i32 },
     /// Seed mode: rows of part `part` (a table of the input, in order) were refused.
     SeedFailed {
         part: Option<usize>,

@@ -53,6 +53,12 @@ pub fn max_identifier() -> usize {
 
 pub fn configure(_url: &DbUrl, _opts: &mut ConnectOptions) {}
 
+pub fn tables_named_sql(list: &str) -> String {
+    format!(
+        "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name IN ({list})"
+    )
+}
+
 pub fn tables_sql() -> &'static str {
     "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name"
 }
@@ -107,6 +113,15 @@ async fn single(url: &DbUrl) -> Result<Db> {
 
 /// `GET_LOCK('cargo-dbm:<database>', 0)` on a connection of its own, kept for the whole
 /// run; the server releases it when that session ends, so a killed run never leaves it.
+/// No lock on a kept session here: see [`lock`].
+pub async fn lock_session(_db: &Db, _wait: &mut dyn FnMut() -> Result<()>) -> Result<bool> {
+    Ok(false)
+}
+
+pub async fn unlock_session(_db: &Db) -> Result<()> {
+    Ok(())
+}
+
 pub async fn lock(url: &DbUrl, wait: &mut dyn FnMut() -> Result<()>) -> Result<Lock> {
     let db = single(url).await?;
     // Lock names are at most 64 characters.

@@ -68,6 +68,10 @@ pub fn connect_hint(_url: &str, _reason: &str) -> String {
     "check the database file's path and its permissions (and those of its folder)".into()
 }
 
+pub fn tables_named_sql(list: &str) -> String {
+    format!("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({list})")
+}
+
 pub fn tables_sql() -> &'static str {
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
 }
@@ -100,6 +104,15 @@ pub async fn drop_all(db: &Db) -> Result<Vec<String>> {
 /// beside the file; the kernel releases it if the process dies. (A lock on the database
 /// file itself would be unsafe: closing any descriptor of that file drops SQLite's own
 /// POSIX locks.)
+/// No lock on a kept session here: see [`lock`].
+pub async fn lock_session(_db: &Db, _wait: &mut dyn FnMut() -> Result<()>) -> Result<bool> {
+    Ok(false)
+}
+
+pub async fn unlock_session(_db: &Db) -> Result<()> {
+    Ok(())
+}
+
 pub async fn lock(url: &DbUrl, wait: &mut dyn FnMut() -> Result<()>) -> Result<Lock> {
     let Some(path) = &url.sqlite_path else {
         return Ok(Lock::None);
