@@ -7,6 +7,7 @@
 mod bench;
 mod bench_backup;
 mod bench_capture;
+mod bench_fleet;
 mod bench_seed;
 mod mariadb;
 
@@ -22,6 +23,7 @@ fn main() -> Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("backup") => bench_backup::run(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("seed") => bench_seed::run(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("capture") => bench_capture::run(&args[2..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("fleet") => bench_fleet::run(&args[2..]),
         Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <quickstart | test [cargo test args] | bench [migrations|backup|seed]>");
