@@ -15,6 +15,9 @@
 //!   only when user code must run.
 //! - [`seed`]: seed files checked against the database and bulk-inserted.
 
+// The futures of the fleet commands nest the single-target ones: deeper than the default.
+#![recursion_limit = "256"]
+
 pub mod autogen;
 pub mod backup;
 pub mod cache;
