@@ -304,8 +304,10 @@ fn postgres_query_fleet_unreachable_kill_and_concurrent_runs() {
             format!("DROP TABLE {table}"),
         )
     };
-    let (up, down) = sleepy("one");
-    let a = f.env.fx.migration("one", &up, &down);
+    let a = f
+        .env
+        .fx
+        .migration("one", "CREATE TABLE one (id INTEGER PRIMARY KEY)", "DROP TABLE one");
     // The unreachable target fails, named (redacted) with its cause; the others go on.
     let out = f
         .env
@@ -329,8 +331,10 @@ fn postgres_query_fleet_unreachable_kill_and_concurrent_runs() {
 
     // Killed halfway: every schema has the migration entirely or not at all; a rerun
     // completes the rest.
-    let (up, down) = sleepy("two");
-    let b = f.env.fx.migration("two", &up, &down);
+    let b = f
+        .env
+        .fx
+        .migration("two", "CREATE TABLE two (id INTEGER PRIMARY KEY)", "DROP TABLE two");
     f.env.dbm(&["up", "--fleet", "tenants", "--jobs", "1"]).ok(); // builds the runner
     let (up, down) = sleepy("three");
     let c = f.env.fx.migration("three", &up, &down);
