@@ -49,25 +49,19 @@ pub async fn installed(db: &Db, table: &str) -> Result<bool> {
 
 /// Which of the tracking tables (`table` and `dbm_history`) exist.
 pub async fn tracking_tables(db: &Db, table: &str) -> Result<Vec<String>> {
-    let sql = db.url.engine.tables_named_sql(&[table, HISTORY_TABLE]);
-    let rows = db
-        .conn
-        .query_all_raw(Statement::from_string(db.backend(), sql))
-        .await
-        .map_err(|e| Error::db("listing tables", e))?;
-    rows.iter()
-        .map(|r| {
-            r.try_get::<String>("", "name")
-                .map_err(|e| Error::db("listing tables", e))
-        })
-        .collect()
+    table_names(db, db.url.engine.tables_named_sql(&[table, HISTORY_TABLE])).await
 }
 
 /// Every base table of the database (the current schema on PostgreSQL).
 pub async fn all_tables(db: &Db) -> Result<Vec<String>> {
+    table_names(db, db.url.engine.tables_sql().to_string()).await
+}
+
+/// The `name` column of a query listing tables.
+async fn table_names(db: &Db, sql: String) -> Result<Vec<String>> {
     let rows = db
         .conn
-        .query_all_raw(Statement::from_string(db.backend(), db.url.engine.tables_sql()))
+        .query_all_raw(Statement::from_string(db.backend(), sql))
         .await
         .map_err(|e| Error::db("listing tables", e))?;
     rows.iter()

@@ -312,7 +312,8 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
     for t in &fleet.targets {
         if matches!(pre.get(&t.name), Some(Ok(true))) && !runners.iter().any(|(e, _)| *e == t.url.engine) {
             let mig = ctx.ws.migration()?;
-            let runner = crate::runner::build(&ctx.ws, mig, &t.url, &ctx.shell).await?;
+            let mut runner = crate::runner::build(&ctx.ws, mig, &t.url, &ctx.shell).await?;
+            runner.timeouts = ctx.timeouts;
             runners.push((t.url.engine, runner));
         }
     }

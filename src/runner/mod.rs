@@ -78,21 +78,26 @@ pub struct Done {
 }
 
 impl Runner {
-    fn command(&self, url: &DbUrl) -> tokio::process::Command {
+    /// The runner's command on `url` (none: serve mode, whose batches name their targets),
+    /// talking over pipes, with the timeouts, and dying with cargo dbm.
+    fn command_on(&self, url: Option<&DbUrl>) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(&self.exe);
-        cmd.env(protocol::URL_VAR, url.expose())
-            .env(protocol::APPLIED_BY_VAR, crate::db::tracking::applied_by())
+        cmd.env(protocol::APPLIED_BY_VAR, crate::db::tracking::applied_by())
             .env_remove(protocol::MODE_VAR)
+            .env_remove(protocol::URL_VAR)
+            .env_remove(protocol::SCHEMA_VAR)
             .env_remove(protocol::LOCK_TIMEOUT_VAR)
             .env_remove(protocol::STATEMENT_TIMEOUT_VAR)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
-        match &url.schema {
-            Some(s) => cmd.env(protocol::SCHEMA_VAR, s),
-            None => cmd.env_remove(protocol::SCHEMA_VAR),
-        };
+        if let Some(url) = url {
+            cmd.env(protocol::URL_VAR, url.expose());
+            if let Some(s) = &url.schema {
+                cmd.env(protocol::SCHEMA_VAR, s);
+            }
+        }
         if let Some(t) = self.timeouts.lock {
             cmd.env(protocol::LOCK_TIMEOUT_VAR, t.as_millis().max(1).to_string());
         }
@@ -101,6 +106,10 @@ impl Runner {
         }
         crate::process::die_with_parent(cmd.as_std_mut());
         cmd
+    }
+
+    fn command(&self, url: &DbUrl) -> tokio::process::Command {
+        self.command_on(Some(url))
     }
 
     /// Runs the entities crate (see [`build_entities`]): creates the entities' schema in `url`.
@@ -314,24 +323,8 @@ pub struct Server {
 impl Runner {
     /// Starts a runner in serve mode.
     pub fn serve(&self) -> Result<Server> {
-        let mut cmd = tokio::process::Command::new(&self.exe);
-        cmd.env(protocol::MODE_VAR, Mode::Serve.as_str())
-            .env(protocol::APPLIED_BY_VAR, crate::db::tracking::applied_by())
-            .env_remove(protocol::URL_VAR)
-            .env_remove(protocol::SCHEMA_VAR)
-            .env_remove(protocol::LOCK_TIMEOUT_VAR)
-            .env_remove(protocol::STATEMENT_TIMEOUT_VAR)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        if let Some(t) = self.timeouts.lock {
-            cmd.env(protocol::LOCK_TIMEOUT_VAR, t.as_millis().max(1).to_string());
-        }
-        if let Some(t) = self.timeouts.statement {
-            cmd.env(protocol::STATEMENT_TIMEOUT_VAR, t.as_millis().max(1).to_string());
-        }
-        crate::process::die_with_parent(cmd.as_std_mut());
+        let mut cmd = self.command_on(None);
+        cmd.env(protocol::MODE_VAR, Mode::Serve.as_str());
         let mut child = cmd
             .spawn()
             .map_err(|e| Error::io("could not start the migration runner", e))?;

@@ -164,12 +164,18 @@ dual!(
 /// A session holding a lock on `account` (reading it inside an open transaction) for
 /// `secs` seconds, as application `blocker`.
 fn blocker(env: &Env, secs: u32) -> std::process::Child {
+    blocking_session(env, "account", secs)
+}
+
+/// A session holding a lock on `table` (reading it inside an open transaction) for `secs`
+/// seconds, as application `blocker`; end it with [`release`].
+pub(crate) fn blocking_session(env: &Env, table: &str, secs: u32) -> std::process::Child {
     let child = std::process::Command::new("psql")
         .arg(&env.url)
         .args([
             "-q",
             "-c",
-            &format!("BEGIN; SELECT count(*) FROM account; SELECT pg_sleep({secs}); COMMIT"),
+            &format!("BEGIN; SELECT count(*) FROM {table}; SELECT pg_sleep({secs}); COMMIT"),
         ])
         .env("PGAPPNAME", "blocker")
         .env("PGSSLMODE", "disable")
@@ -196,7 +202,7 @@ fn blocker(env: &Env, secs: u32) -> std::process::Child {
 }
 
 /// Ends the blocking session (server side: a killed client's backend sleeps on).
-fn release(env: &Env, mut hold: std::process::Child) {
+pub(crate) fn release(env: &Env, mut hold: std::process::Child) {
     env.pg().psql(
         "app",
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'",

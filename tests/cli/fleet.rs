@@ -385,6 +385,44 @@ fn postgres_query_fleet_unreachable_kill_and_concurrent_runs() {
         );
         assert_eq!(ups, [["1"]], "t{i}");
     }
+
+    // A tenant whose table is held by a long transaction: with a lock timeout, its
+    // migration gives up and rolls back, naming the blocker; the others go on.
+    let e = f.env.fx.migration(
+        "five",
+        "ALTER TABLE two ADD COLUMN note TEXT",
+        "ALTER TABLE two DROP COLUMN note",
+    );
+    f.exec(2, "INSERT INTO {s}two (id) VALUES (1)");
+    let hold = crate::dry_run::blocking_session(&f.env, "t2.two", 30);
+    let out = f.env.dbm(&[
+        "up",
+        "--fleet",
+        "tenants",
+        "--keep-going",
+        "--db-lock-timeout",
+        "500ms",
+        "--format",
+        "json",
+    ]);
+    crate::dry_run::release(&f.env, hold);
+    out.expect_code(23);
+    let report = out.json();
+    assert_eq!(
+        f.results(&report),
+        ["applied", "failed", "applied", "applied", "applied", "applied"]
+    );
+    let t2 = &report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "t2")
+        .unwrap();
+    assert!(t2["error"].as_str().unwrap().contains("lock timeout"), "{t2}");
+    assert!(t2["error"].as_str().unwrap().contains("application `blocker`"), "{t2}");
+    assert_eq!(f.tracked(2), [a.clone(), b.clone(), c.clone(), d.clone()]);
+    assert_eq!(f.query(2, "SELECT COUNT(*) FROM {s}two"), [["1"]]);
+    assert!(f.tracked(3).contains(&e));
 }
 
 /// MariaDB: databases listed by URL in a control table; the URLs carry the password, the

@@ -414,3 +414,38 @@ pub fn write_section(path: &Path, heading: &str, body: &str) -> Result<()> {
     std::fs::write(path, out)?;
     Ok(())
 }
+
+/// Shared with the integration tests and every bench: sea-orm is compiled once.
+pub fn fixtures_target(repo: &Path) -> PathBuf {
+    repo.join("target/tmp/fixtures-target")
+}
+
+/// The load average (1, 5 and 15 minutes), for the figures' context.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// `target/bench/<name>`: `example/` after `cargo dbm init` on the SQLite database `db`
+/// (relative to it), made once and kept between runs. True when it was made now.
+pub fn init_workspace(repo: &Path, dbm: &Path, name: &str, db: &str) -> Result<(PathBuf, bool)> {
+    let bench = repo.join("target/bench");
+    let ws = bench.join(name);
+    if ws.join("migration/src/lib.rs").exists() {
+        return Ok((ws, false));
+    }
+    copy_dir(&repo.join("example"), &ws)?;
+    let db = ws.join(db);
+    fresh(&db);
+    sh(Command::new(dbm)
+        .args(["dbm", "init"])
+        .current_dir(&ws)
+        .env("CARGO_TARGET_DIR", fixtures_target(repo))
+        .env("DATABASE_URL", sqlite_url(&db))
+        // Not the project's clone: `init` would add its merge driver to the project's
+        // `.gitattributes` and git configuration.
+        .env("GIT_CEILING_DIRECTORIES", &bench))?;
+    Ok((ws, true))
+}

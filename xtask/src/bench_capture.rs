@@ -19,8 +19,8 @@
 #[path = "../../tests/cli/support/pg.rs"]
 mod pg;
 
-use crate::bench::{median, ms, sqlite_url, write_migrations, write_section};
-use crate::{copy_dir, repo, sh};
+use crate::bench::{loadavg, median, ms, sqlite_url, write_migrations, write_section};
+use crate::repo;
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -99,28 +99,15 @@ pub fn run(args: &[String]) -> Result<()> {
 /// The shared N-migration workspace of `bench migrations` (kept between runs: compiling a
 /// 1,000-migration crate takes minutes on 2 cores).
 fn workspace(repo: &Path, dbm: &Path, n: usize) -> Result<PathBuf> {
-    let bench = repo.join("target/bench");
-    let ws = bench.join(format!("ws{n}"));
-    if !ws.join("migration/src/lib.rs").exists() {
-        copy_dir(&repo.join("example"), &ws)?;
-        let db = ws.join("data/bench.db");
-        crate::bench::fresh(&db);
-        sh(Command::new(dbm)
-            .args(["dbm", "init"])
-            .current_dir(&ws)
-            .env("CARGO_TARGET_DIR", target(repo))
-            .env("DATABASE_URL", sqlite_url(&db))
-            // Not the project's clone: `init` would add its merge driver to the project's
-            // `.gitattributes` and git configuration.
-            .env("GIT_CEILING_DIRECTORIES", &bench))?;
+    let (ws, made) = crate::bench::init_workspace(repo, dbm, &format!("ws{n}"), "data/bench.db")?;
+    if made {
         write_migrations(&ws, n)?;
     }
     Ok(ws)
 }
 
-/// Shared with the integration tests and `bench migrations`: sea-orm is compiled once.
 fn target(repo: &Path) -> PathBuf {
-    repo.join("target/tmp/fixtures-target")
+    crate::bench::fixtures_target(repo)
 }
 
 /// Where the databases live.
@@ -399,13 +386,6 @@ fn measure(repo: &Path, dbm: &Path, ws: &Path, n: usize, runs: usize, engine: En
         lint_code,
         lint_summary,
     })
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "?".into())
 }
 
 fn secs(d: Duration) -> String {

@@ -33,8 +33,8 @@ mod pg;
 #[path = "../../tests/cli/support/migration_file.rs"]
 mod migration_file;
 
-use crate::bench::{fresh, sqlite_url, write_section};
-use crate::{cargo, copy_dir, repo, sh};
+use crate::bench::{fresh, loadavg, sqlite_url, write_section};
+use crate::{cargo, repo, sh};
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -168,7 +168,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let repo = repo();
     let dbm = crate::release_dbm()?;
     let ws = workspace(&repo, &dbm)?;
-    let target = target(&repo);
+    let target = crate::bench::fixtures_target(&repo);
     // The migration crate's own binary, as `cargo run` builds it (baseline d).
     sh(cargo().current_dir(&ws).env("CARGO_TARGET_DIR", &target).args([
         "build",
@@ -203,27 +203,9 @@ fn other_cargo_tests() -> String {
 }
 
 /// Shared with the integration tests and the other benches: sea-orm is compiled once.
-fn target(repo: &Path) -> PathBuf {
-    repo.join("target/tmp/fixtures-target")
-}
-
 /// The bench workspace: `example/` + `cargo dbm init` + the 5 migrations (kept between runs).
 fn workspace(repo: &Path, dbm: &Path) -> Result<PathBuf> {
-    let bench = repo.join("target/bench");
-    let ws = bench.join("fleet");
-    if !ws.join("migration/src/lib.rs").exists() {
-        copy_dir(&repo.join("example"), &ws)?;
-        let db = ws.join("data/scratch.db");
-        fresh(&db);
-        sh(Command::new(dbm)
-            .args(["dbm", "init"])
-            .current_dir(&ws)
-            .env("CARGO_TARGET_DIR", target(repo))
-            .env("DATABASE_URL", sqlite_url(&db))
-            // Not the project's clone: `init` would add its merge driver to the project's
-            // `.gitattributes` and git configuration.
-            .env("GIT_CEILING_DIRECTORIES", &bench))?;
-    }
+    let (ws, _) = crate::bench::init_workspace(repo, dbm, "fleet", "data/scratch.db")?;
     write_migrations(&ws)?;
     Ok(ws)
 }
@@ -335,7 +317,7 @@ impl<'a> Bench<'a> {
         Ok(Bench {
             dbm,
             ws,
-            target: target(repo),
+            target: crate::bench::fixtures_target(repo),
             engine,
             pg,
             version,
@@ -662,13 +644,6 @@ fn timed(cmd: &mut Command, ok: &[i32]) -> Result<Duration> {
 
 fn run_ok(cmd: &mut Command) -> Result<()> {
     timed(cmd, &[0]).map(|_| ())
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "?".into())
 }
 
 fn secs(d: Duration) -> String {
