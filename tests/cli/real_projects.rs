@@ -267,3 +267,96 @@ macro_rules! corpus {
 corpus!(v1_standalone, super::V1_STANDALONE);
 corpus!(v1_loco_like, super::V1_LOCO);
 corpus!(v2_in_app, super::V2_IN_APP);
+
+/// A fleet of three targets of a real-shaped workspace (#14): PostgreSQL schemas of the
+/// database, or SQLite files. `up --all` goes through the serving runner (built for the
+/// crate's sea-orm-migration line); each target ends with the tables and the tracking rows
+/// a single-target `up` gives, rows survive a `down --all` of the last migration, and a
+/// rerun applies it again.
+fn fleet(project: &'static Project, postgres: bool) {
+    let w = Work::new(project, postgres);
+    w.dbm(&["up"]).ok();
+    let expected_tables = w.user_tables();
+    let expected_tracked = w.tracked(&w.url);
+    assert!(!expected_tables.is_empty());
+    let names = ["alpha", "beta", "gamma"];
+    let (declare, tables_sql): (String, Box<dyn Fn(&str) -> String>) = if postgres {
+        for n in names {
+            query(&w.url, &format!("CREATE SCHEMA {n}"));
+        }
+        (
+            "schemas = [\"alpha\", \"beta\", \"gamma\"]".into(),
+            Box::new(|n: &str| {
+                format!("SELECT table_name::text FROM information_schema.tables WHERE table_schema = '{n}' ORDER BY 1")
+            }),
+        )
+    } else {
+        std::fs::create_dir_all(w.root().join("data/tenants")).unwrap();
+        for n in names {
+            std::fs::write(w.root().join(format!("data/tenants/{n}.db")), b"").unwrap();
+        }
+        (
+            "sqlite = \"data/tenants/*.db\"".into(),
+            Box::new(|_: &str| {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1".into()
+            }),
+        )
+    };
+    let url_of = |n: &str| {
+        if postgres {
+            w.url.clone()
+        } else {
+            format!("sqlite://{}", w.root().join(format!("data/tenants/{n}.db")).display())
+        }
+    };
+    let prefix = |n: &str| if postgres { format!("{n}.") } else { String::new() };
+    let manifest = w.root().join("Cargo.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{toml}\n[workspace.metadata.dbm.fleet]\n{declare}\n"),
+    )
+    .unwrap();
+
+    let out = w.dbm(&["up", "--all", "--format", "json"]);
+    out.ok();
+    for t in out.json()["targets"].as_array().unwrap() {
+        assert_eq!(t["result"], "applied", "{t}");
+    }
+    for n in names {
+        let tables: Vec<String> = query(&url_of(n), &tables_sql(n))
+            .into_iter()
+            .map(|r| r[0].clone())
+            .filter(|t| t != "seaql_migrations" && t != "dbm_history")
+            .collect();
+        assert_eq!(tables, expected_tables, "{n}");
+        let tracked: Vec<String> = query(
+            &url_of(n),
+            &format!("SELECT version FROM {}seaql_migrations ORDER BY version", prefix(n)),
+        )
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+        assert_eq!(tracked, expected_tracked, "{n}");
+    }
+    w.dbm(&["status", "--all"]).ok().contains("3 up to date");
+    w.dbm(&["check", "--all"]).ok();
+    let out = w.dbm(&["down", "--all", "--yes", "--format", "json"]);
+    out.ok();
+    for t in out.json()["targets"].as_array().unwrap() {
+        assert_eq!(t["result"], "reverted", "{t}");
+    }
+    w.dbm(&["status", "--all"]).expect_code(3);
+    w.dbm(&["up", "--all"]).ok().contains("3 migrated");
+    w.dbm(&["status", "--all"]).ok();
+}
+
+#[test]
+fn fleet_of_schemas_on_a_sea_orm_1_1_crate() {
+    fleet(&V1_STANDALONE, true);
+}
+
+#[test]
+fn fleet_of_sqlite_files_on_an_in_app_migrator() {
+    fleet(&V2_IN_APP, false);
+}
