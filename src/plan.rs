@@ -154,6 +154,11 @@ impl Status {
         }
     }
 
+    /// Applied migrations whose source changed since.
+    pub fn modified(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.modified)
+    }
+
     pub fn pending(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| e.applied_at.is_none())
     }

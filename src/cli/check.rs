@@ -1,7 +1,6 @@
 //! `cargo dbm check`: the CI gate.
 
 use crate::error::Result;
-use crate::exit_codes;
 use crate::ops::Ctx;
 use crate::shell::Format;
 
@@ -23,7 +22,7 @@ pub async fn run(ctx: Ctx, args: CheckArgs) -> Result<i32> {
     }
     args.fleet.check_single(false)?;
     let problems = crate::ops::check::check(&ctx, !args.no_entities, !args.no_lint).await?;
-    let code = problems.first().map(|p| p.exit_code()).unwrap_or(exit_codes::OK);
+    let code = crate::ops::check::exit_code(&problems);
     let sh = &ctx.shell;
     if sh.format == Format::Json {
         sh.json(&serde_json::json!({

@@ -56,7 +56,7 @@ pub async fn run(ctx: Ctx, args: StampArgs) -> Result<i32> {
     for v in &out.settled {
         sh.status("Settled", format!("{v} (no longer partially applied)"));
     }
-    if out.added.is_empty() && out.removed.is_empty() && out.settled.is_empty() {
+    if !out.changed() {
         sh.status("Unchanged", format!("the tracking table already says `{}`", args.rev));
     }
     if sh.format == Format::Json {

@@ -40,12 +40,7 @@ pub async fn status(ctx: Ctx, args: StatusArgs) -> Result<i32> {
     let sh = &ctx.shell;
     let pending = st.pending().count();
     let applied = st.applied().count();
-    let modified: Vec<&str> = st
-        .entries
-        .iter()
-        .filter(|e| e.modified)
-        .map(|e| e.file.name.as_str())
-        .collect();
+    let modified: Vec<&str> = st.modified().map(|e| e.file.name.as_str()).collect();
     let partial: Vec<&str> = st.partial.iter().map(|p| p.version.as_str()).collect();
     let late = st.out_of_order();
     let unordered = st.unordered();

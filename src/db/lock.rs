@@ -7,6 +7,7 @@
 //! A second run waits, says that it waits, and gives up after `--lock-timeout`.
 
 use crate::config::DbUrl;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::shell::Shell;
 use std::time::{Duration, Instant};
@@ -16,9 +17,45 @@ pub use crate::engine::Lock;
 /// Takes the migration lock of `url`, waiting up to `timeout`; a second run waits, says
 /// that it waits, and gives up after `--lock-timeout`.
 pub async fn acquire(url: &DbUrl, timeout: Duration, shell: &Shell) -> Result<Lock> {
+    url.engine.lock(url, &mut waiter(url, timeout, shell)).await
+}
+
+/// How the lock of a kept session's target is held (see [`acquire_on`]).
+pub enum Held {
+    /// On the session itself: given back with it.
+    OnSession,
+    /// The engine's own lock ([`acquire`]).
+    Own(Lock),
+}
+
+/// Takes the migration lock of `db`'s target: on the session `db` itself where the engine
+/// can (PostgreSQL's advisory lock), else as [`acquire`] does.
+pub async fn acquire_on(db: &Db, timeout: Duration, shell: &Shell) -> Result<Held> {
+    let url = &db.url;
+    if url.engine.lock_session(db, &mut waiter(url, timeout, shell)).await? {
+        return Ok(Held::OnSession);
+    }
+    acquire(url, timeout, shell).await.map(Held::Own)
+}
+
+impl Held {
+    /// Releases the lock; `false` when the session still holds it and must not be kept.
+    pub async fn release(self, db: &Db) -> bool {
+        match self {
+            Held::Own(lock) => {
+                lock.release().await;
+                true
+            }
+            Held::OnSession => db.url.engine.unlock_session(db).await.is_ok(),
+        }
+    }
+}
+
+/// Called each time the lock is busy: says once that it waits, and gives up after `timeout`.
+fn waiter<'a>(url: &'a DbUrl, timeout: Duration, shell: &'a Shell) -> impl FnMut() -> Result<()> + 'a {
     let start = Instant::now();
     let mut announced = false;
-    let mut wait = || -> Result<()> {
+    move || -> Result<()> {
         if start.elapsed() >= timeout {
             return Err(Error::LockTimeout {
                 seconds: timeout.as_secs(),
@@ -36,6 +73,5 @@ pub async fn acquire(url: &DbUrl, timeout: Duration, shell: &Shell) -> Result<Lo
             announced = true;
         }
         Ok(())
-    };
-    url.engine.lock(url, &mut wait).await
+    }
 }

@@ -39,7 +39,7 @@ where
     Fut: Future<Output = Result<T>> + 'a,
 {
     let [canaries, rest] = fleet.waves();
-    let mut out = wave(canaries, fleet.jobs, on_failure, &mut work, &mut on_done).await;
+    let mut out = each(canaries, fleet.jobs, on_failure, &mut work, &mut on_done).await;
     let canary_failed = out.iter().position(|r| matches!(r, Ran::Failed(_)));
     match canary_failed {
         Some(i) => out.extend(rest.iter().map(|_| {
@@ -48,12 +48,14 @@ where
                 canaries[i].name
             ))
         })),
-        None => out.extend(wave(rest, fleet.jobs, on_failure, &mut work, &mut on_done).await),
+        None => out.extend(each(rest, fleet.jobs, on_failure, &mut work, &mut on_done).await),
     }
     out
 }
 
-async fn wave<'a, T, Fut>(
+/// Runs `work` on `targets` in order, at most `jobs` at once, with no canary wave (reading
+/// the fleet's state; each wave of [`run`]).
+pub async fn each<'a, T, Fut>(
     targets: &'a [Target],
     jobs: usize,
     on_failure: OnFailure,

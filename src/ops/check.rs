@@ -127,6 +127,11 @@ pub async fn check(ctx: &Ctx, entities: bool, lint: bool) -> Result<Vec<Problem>
     Ok(out)
 }
 
+/// The exit code of a check: the first (most severe) problem's, or 0.
+pub fn exit_code(problems: &[Problem]) -> i32 {
+    problems.first().map_or(exit_codes::OK, Problem::exit_code)
+}
+
 /// One database's problems that need nothing compiled (`check --no-lint` without entities;
 /// `check --all` on each target), most severe first, pending last.
 pub fn problems(ctx: &Ctx, st: &Status) -> Result<Vec<Problem>> {
@@ -186,7 +191,7 @@ fn state_problems(ctx: &Ctx, st: &Status) -> Result<Vec<Problem>> {
             file: None,
         });
     }
-    for e in st.entries.iter().filter(|e| e.modified) {
+    for e in st.modified() {
         out.push(Problem {
             kind: Kind::Modified,
             version: e.file.name.clone(),

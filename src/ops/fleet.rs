@@ -114,14 +114,19 @@ fn target_ctx(ctx: &Ctx, t: &Target, runner: Option<&Runner>, backups: &std::pat
     tctx
 }
 
+/// Counts a finished target on the progress bar.
+fn tick(progress: &mut Progress, r: &Result<TargetReport>) {
+    progress.done(r.is_ok(), r.as_ref().is_ok_and(TargetReport::changed));
+}
+
 /// The reports of a run, in the fleet's order, from `exec` results.
-fn reports<T>(fleet: &Fleet, ran: Vec<Ran<T>>, ok: impl Fn(&Target, T) -> TargetReport) -> Vec<TargetReport> {
+fn reports(fleet: &Fleet, ran: Vec<Ran<TargetReport>>) -> Vec<TargetReport> {
     fleet
         .targets
         .iter()
         .zip(ran)
         .map(|(t, r)| match r {
-            Ran::Done(v) => ok(t, v),
+            Ran::Done(report) => report,
             Ran::Failed(e) => TargetReport::failed(t, &e),
             Ran::NotStarted(why) => TargetReport {
                 error: Some(why),
@@ -136,33 +141,41 @@ fn read_jobs(fleet: &Fleet) -> usize {
     (fleet.jobs * 4).clamp(1, 32)
 }
 
-/// Every target's migration state, read concurrently without compiling anything. A target
-/// that cannot be read carries its error.
-pub async fn read(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<Ran<Status>>> {
-    let src = crate::migrator_source::MigratorSource::load(&ctx.ws.migration()?.lib)?;
-    let table = ctx.tracking_table(&src);
+/// Every target's migration state, in the fleet's order, read concurrently over `sessions`
+/// without compiling anything. A target that cannot be read carries its error.
+async fn read(ctx: &Ctx, fleet: &Fleet, src: &MigratorSource, sessions: &Sessions) -> Vec<Result<Status>> {
+    let table = ctx.tracking_table(src);
+    let table = table.as_str();
     // Reading changes nothing: no canary wave, and every target is read.
-    let reading = Fleet {
-        jobs: read_jobs(fleet),
-        canaries: 0,
-        targets: fleet.targets.clone(),
-    };
-    let sessions = Sessions::default();
-    let (src, table, sessions_ref) = (&src, table.as_str(), &sessions);
-    let ran = exec::run(
-        &reading,
+    exec::each(
+        &fleet.targets,
+        read_jobs(fleet),
         OnFailure::KeepGoing,
-        |t| async move {
-            let db = sessions_ref.open(&t.url, Create::No).await?;
+        &mut |t| async move {
+            let db = sessions.open(&t.url, Create::No).await?;
             let st = Status::load(db.as_ref(), src, table).await;
             if let Some(db) = db {
-                sessions_ref.give_back(db).await;
+                sessions.give_back(db).await;
             }
             st
         },
-        |_, _| {},
+        &mut |_, _| {},
     )
-    .await;
+    .await
+    .into_iter()
+    .map(|r| match r {
+        Ran::Done(st) => Ok(st),
+        Ran::Failed(e) => Err(e),
+        Ran::NotStarted(why) => Err(Error::Other(why)),
+    })
+    .collect()
+}
+
+/// [`read`] on sessions of its own (`status --all`, `check --all`).
+async fn read_only(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<Result<Status>>> {
+    let src = MigratorSource::load(&ctx.ws.migration()?.lib)?;
+    let sessions = Sessions::default();
+    let ran = read(ctx, fleet, &src, &sessions).await;
     sessions.close().await;
     Ok(ran)
 }
@@ -188,7 +201,7 @@ pub struct TargetStatus {
 
 /// `status --all`: one line per target.
 pub async fn status(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<TargetStatus>> {
-    let ran = read(ctx, fleet).await?;
+    let ran = read_only(ctx, fleet).await?;
     Ok(fleet
         .targets
         .iter()
@@ -209,27 +222,21 @@ pub async fn status(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<TargetStatus>> {
                 exit_code: crate::exit_codes::OK,
             };
             match r {
-                Ran::Done(st) => {
+                Ok(st) => {
                     line.current = st.current().map(|e| e.file.name.clone());
                     line.applied = st.applied().count();
                     line.pending = st.pending().count();
                     line.total = st.entries.len();
                     line.out_of_order = st.out_of_order().into_iter().map(|o| o.version).collect();
-                    line.modified = st
-                        .entries
-                        .iter()
-                        .filter(|e| e.modified)
-                        .map(|e| e.file.name.clone())
-                        .collect();
+                    line.modified = st.modified().map(|e| e.file.name.clone()).collect();
                     line.partially_applied = st.partial.iter().map(|p| p.version.clone()).collect();
                     line.missing = st.missing.iter().map(|m| m.version.clone()).collect();
                     line.exit_code = st.exit_code();
                 }
-                Ran::Failed(e) => {
+                Err(e) => {
                     line.error = Some(crate::config::redact_text(&e.to_string()));
                     line.exit_code = e.exit_code();
                 }
-                Ran::NotStarted(why) => line.error = Some(why),
             }
             line
         })
@@ -249,21 +256,20 @@ pub struct TargetCheck {
 /// `check --all`: each target's state checked as `check --no-lint` checks one database
 /// (entity drift and lint are properties of the crate: plain `check` covers them).
 pub async fn check(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<TargetCheck>> {
-    let ran = read(ctx, fleet).await?;
+    let ran = read_only(ctx, fleet).await?;
     let mut out = Vec::new();
     for (t, r) in fleet.targets.iter().zip(ran) {
         let (problems, error, exit_code) = match r {
-            Ran::Done(st) => {
+            Ok(st) => {
                 let problems = super::check::problems(ctx, &st)?;
-                let code = problems.first().map_or(crate::exit_codes::OK, |p| p.exit_code());
+                let code = super::check::exit_code(&problems);
                 (problems, None, code)
             }
-            Ran::Failed(e) => (
+            Err(e) => (
                 Vec::new(),
                 Some(crate::config::redact_text(&e.to_string())),
                 e.exit_code(),
             ),
-            Ran::NotStarted(why) => (Vec::new(), Some(why), crate::exit_codes::FAILURE),
         };
         out.push(TargetCheck {
             target: t.name.clone(),
@@ -292,18 +298,21 @@ pub struct MigrateOptions {
 /// then migrate the targets that have work (canaries first), each as `up`/`down` would.
 pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<Vec<TargetReport>> {
     let late = opts.late.or_configured(&ctx.ws.config);
+    // One Migrator source and one set of kept sessions for reading and migrating.
+    let shared = Shared {
+        src: MigratorSource::load(&ctx.ws.migration()?.lib)?,
+        sessions: Sessions::default(),
+        servers: RefCell::new(Vec::new()),
+    };
     // What each target would do, from its state; up-to-date targets start nothing.
     let pre: HashMap<String, Result<bool>> = fleet
         .targets
         .iter()
-        .zip(read(ctx, fleet).await?)
+        .zip(read(ctx, fleet, &shared.src, &shared.sessions).await)
         .map(|(t, r)| {
-            let work = match r {
-                Ran::Done(st) => super::migrate::plan(&st, opts.direction, opts.target.as_deref(), late)
-                    .map(|steps| !steps.is_empty()),
-                Ran::Failed(e) => Err(e),
-                Ran::NotStarted(why) => Err(Error::Other(why)),
-            };
+            let work = r.and_then(|st| {
+                super::migrate::plan(&st, opts.direction, opts.target.as_deref(), late).map(|steps| !steps.is_empty())
+            });
             (t.name.clone(), work)
         })
         .collect();
@@ -319,11 +328,6 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
     }
     let pre = RefCell::new(pre);
     let backups = crate::tasks::backup::backup_dir(ctx, None);
-    let shared = Shared {
-        src: MigratorSource::load(&ctx.ws.migration()?.lib)?,
-        sessions: Sessions::default(),
-        servers: RefCell::new(Vec::new()),
-    };
     let backups = &backups;
     let shared_ref = &shared;
     let verb = match opts.direction {
@@ -342,36 +346,31 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
                 .borrow_mut()
                 .remove(&t.name)
                 .unwrap_or_else(|| Err(Error::Other("the target was not read".into())))?;
-            if !work {
-                return Ok((None, started.elapsed()));
-            }
             let runner = runners.iter().find(|(e, _)| *e == t.url.engine).map(|(_, r)| r);
-            let tctx = target_ctx(ctx, t, runner, backups);
-            if let Some(runner) = runner
-                && t.url.engine.transactional_ddl()
-            {
-                let outcome = apply(&tctx, runner, shared_ref, opts, late).await?;
-                return Ok((Some(outcome), started.elapsed()));
-            }
-            // Where DDL is not transactional, the single-target path, which also reports
-            // what a failed migration left behind.
-            let outcome = match opts.direction {
-                Direction::Up => {
-                    super::migrate::up(
-                        &tctx,
-                        opts.target.as_deref(),
-                        None,
-                        opts.backup,
-                        late,
-                        opts.lock_timeout,
-                    )
-                    .await?
+            let outcome = match runner {
+                _ if !work => None,
+                Some(runner) if t.url.engine.transactional_ddl() => {
+                    let tctx = target_ctx(ctx, t, Some(runner), backups);
+                    Some(apply(&tctx, runner, shared_ref, opts, late).await?)
                 }
-                Direction::Down => super::migrate::down(&tctx, opts.target.as_deref(), opts.lock_timeout).await?,
+                // Where DDL is not transactional, the single-target path, which also
+                // reports what a failed migration left behind.
+                _ => Some(single(&target_ctx(ctx, t, runner, backups), opts, late).await?),
             };
-            Ok((Some(outcome), started.elapsed()))
+            let done = outcome.as_ref().map_or(&[][..], |o| &o.done[..]);
+            let result = match (done.is_empty(), opts.direction) {
+                (false, Direction::Up) => Result_::Applied,
+                (false, Direction::Down) => Result_::Reverted,
+                (true, Direction::Up) => Result_::UpToDate,
+                (true, Direction::Down) => Result_::Unchanged,
+            };
+            let mut r = TargetReport::new(t, result);
+            r.duration_ms = started.elapsed().as_millis() as u64;
+            r.migrations = done.iter().map(|d| d.version.clone()).collect();
+            r.applied = outcome.as_ref().map(|o| o.applied);
+            Ok(r)
         },
-        |_, r| progress.done(r.is_ok(), matches!(r, Ok((Some(o), _)) if !o.done.is_empty())),
+        |_, r| tick(&mut progress, r),
     )
     .await;
     progress.finish();
@@ -379,23 +378,17 @@ pub async fn migrate(ctx: &Ctx, fleet: &Fleet, opts: &MigrateOptions) -> Result<
         server.finish().await;
     }
     shared.sessions.close().await;
-    Ok(reports(fleet, ran, |t, (outcome, took)| {
-        let mut r = TargetReport::new(
-            t,
-            match (&outcome, opts.direction) {
-                (Some(o), Direction::Up) if !o.done.is_empty() => Result_::Applied,
-                (Some(o), Direction::Down) if !o.done.is_empty() => Result_::Reverted,
-                (_, Direction::Up) => Result_::UpToDate,
-                (_, Direction::Down) => Result_::Unchanged,
-            },
-        );
-        r.duration_ms = took.as_millis() as u64;
-        if let Some(o) = outcome {
-            r.migrations = o.done.iter().map(|d| d.version.clone()).collect();
-            r.applied = Some(o.applied);
+    Ok(reports(fleet, ran))
+}
+
+/// One target of `up --all`/`down --all` as `cargo dbm up`/`down` does it.
+async fn single(tctx: &Ctx, opts: &MigrateOptions, late: Late) -> Result<super::migrate::Outcome> {
+    match opts.direction {
+        Direction::Up => {
+            super::migrate::up(tctx, opts.target.as_deref(), None, opts.backup, late, opts.lock_timeout).await
         }
-        r
-    }))
+        Direction::Down => super::migrate::down(tctx, opts.target.as_deref(), opts.lock_timeout).await,
+    }
 }
 
 /// What the targets of one `up --all`/`down --all` share: the Migrator's source, kept
@@ -404,6 +397,22 @@ struct Shared {
     src: MigratorSource,
     sessions: Sessions,
     servers: RefCell<Vec<(crate::engine::Engine, Server)>>,
+}
+
+impl Shared {
+    /// A serving runner of `engine`: an idle one, or a new one.
+    fn server(&self, engine: crate::engine::Engine, runner: &Runner) -> Result<Server> {
+        let mut servers = self.servers.borrow_mut();
+        match servers.iter().position(|(e, _)| *e == engine) {
+            Some(i) => Ok(servers.swap_remove(i).1),
+            None => runner.serve(),
+        }
+    }
+
+    /// Keeps a serving runner for the next target.
+    fn park(&self, engine: crate::engine::Engine, server: Server) {
+        self.servers.borrow_mut().push((engine, server));
+    }
 }
 
 /// One target of `up --all`/`down --all` where DDL is transactional (PostgreSQL, SQLite),
@@ -429,41 +438,19 @@ async fn apply(
         .open(url, Create::Yes)
         .await?
         .expect("created when missing");
-    let started = std::time::Instant::now();
-    let mut wait = || -> Result<()> {
-        if started.elapsed() >= opts.lock_timeout {
-            return Err(Error::LockTimeout {
-                seconds: opts.lock_timeout.as_secs(),
-                database: url.redacted(),
-            });
-        }
-        Ok(())
-    };
-    let own_lock = match url.engine.lock_session(&db, &mut wait).await {
-        Ok(true) => None,
-        Ok(false) => match crate::db::lock::acquire(url, opts.lock_timeout, &tctx.shell).await {
-            Ok(lock) => Some(lock),
-            Err(e) => {
-                db.close().await;
-                return Err(e);
-            }
-        },
+    let held = match crate::db::lock::acquire_on(&db, opts.lock_timeout, &tctx.shell).await {
+        Ok(held) => held,
         Err(e) => {
             db.close().await;
             return Err(e);
         }
     };
     let result = apply_locked(tctx, &db, runner, shared, opts, late).await;
-    match own_lock {
-        Some(lock) => {
-            lock.release().await;
-            shared.sessions.give_back(db).await;
-        }
-        // A lock that cannot be given back must not stay with a kept session.
-        None => match url.engine.unlock_session(&db).await {
-            Ok(()) => shared.sessions.give_back(db).await,
-            Err(_) => db.close().await,
-        },
+    // A session still holding the lock must not be lent to another target.
+    if held.release(&db).await {
+        shared.sessions.give_back(db).await;
+    } else {
+        db.close().await;
     }
     result.map_err(|e| super::migrate::with_restore_note(e, saved.as_ref()))
 }
@@ -491,25 +478,15 @@ async fn apply_locked(
     let mut done: Vec<Done> = Vec::new();
     if !steps.is_empty() {
         let engine = tctx.url.engine;
-        let idle = {
-            let mut servers = shared.servers.borrow_mut();
-            servers
-                .iter()
-                .position(|(e, _)| *e == engine)
-                .map(|i| servers.swap_remove(i).1)
-        };
-        let mut server = match idle {
-            Some(s) => s,
-            None => runner.serve()?,
-        };
+        let mut server = shared.server(engine, runner)?;
         match server.run(&tctx.url, &steps, &tctx.shell).await {
             Ok(d) => {
                 done = d;
-                shared.servers.borrow_mut().push((engine, server));
+                shared.park(engine, server);
             }
             Err(e @ Error::MigrationFailed { .. }) => {
                 // The runner answered: it is still serving.
-                shared.servers.borrow_mut().push((engine, server));
+                shared.park(engine, server);
                 return Err(e);
             }
             Err(e) => {
@@ -559,30 +536,27 @@ pub async fn stamp(
             let started = Instant::now();
             let tctx = ctx.for_target(&t.url, None);
             let out = super::stamp::stamp(&tctx, rev, purge, lock_timeout).await?;
-            Ok((out, started.elapsed()))
+            let changed = if out.changed() {
+                Result_::Stamped
+            } else {
+                Result_::Unchanged
+            };
+            let mut r = TargetReport::new(t, changed);
+            r.duration_ms = started.elapsed().as_millis() as u64;
+            r.migrations = out
+                .added
+                .iter()
+                .map(|v| format!("+{v}"))
+                .chain(out.removed.iter().map(|v| format!("-{v}")))
+                .chain(out.settled.iter().map(|v| format!("settled {v}")))
+                .collect();
+            Ok(r)
         },
-        |_, r| {
-            progress.done(
-                r.is_ok(),
-                matches!(r, Ok((o, _)) if !o.added.is_empty() || !o.removed.is_empty() || !o.settled.is_empty()),
-            )
-        },
+        |_, r| tick(&mut progress, r),
     )
     .await;
     progress.finish();
-    Ok(reports(fleet, ran, |t, (out, took)| {
-        let changed = !out.added.is_empty() || !out.removed.is_empty() || !out.settled.is_empty();
-        let mut r = TargetReport::new(t, if changed { Result_::Stamped } else { Result_::Unchanged });
-        r.duration_ms = took.as_millis() as u64;
-        r.migrations = out
-            .added
-            .iter()
-            .map(|v| format!("+{v}"))
-            .chain(out.removed.iter().map(|v| format!("-{v}")))
-            .chain(out.settled.iter().map(|v| format!("settled {v}")))
-            .collect();
-        r
-    }))
+    Ok(reports(fleet, ran))
 }
 
 /// `backup --all`: one backup per target, each in a folder named after the target under
@@ -602,16 +576,15 @@ pub async fn backup(
         on_failure,
         |t| async move {
             let tctx = target_ctx(ctx, t, None, base);
-            crate::tasks::backup::backup(&tctx, None, opts).await
+            let info = crate::tasks::backup::backup(&tctx, None, opts).await?;
+            let mut r = TargetReport::new(t, Result_::BackedUp);
+            r.duration_ms = info.duration_ms;
+            r.file = Some(info.path);
+            Ok(r)
         },
-        |_, r| progress.done(r.is_ok(), r.is_ok()),
+        |_, r| tick(&mut progress, r),
     )
     .await;
     progress.finish();
-    Ok(reports(fleet, ran, |t, info| {
-        let mut r = TargetReport::new(t, Result_::BackedUp);
-        r.duration_ms = info.duration_ms;
-        r.file = Some(info.path);
-        r
-    }))
+    Ok(reports(fleet, ran))
 }

@@ -18,6 +18,13 @@ pub struct Stamped {
     pub settled: Vec<String>,
 }
 
+impl Stamped {
+    /// Whether the tracking table changed.
+    pub fn changed(&self) -> bool {
+        !self.added.is_empty() || !self.removed.is_empty() || !self.settled.is_empty()
+    }
+}
+
 /// Makes the tracking table say exactly "applied up to and including `rev`".
 /// With `purge`, every row (including rows of migrations that no longer exist) goes first.
 pub async fn stamp(ctx: &Ctx, rev: &str, purge: bool, lock_timeout: Duration) -> Result<Stamped> {

@@ -280,27 +280,24 @@ fn fleet(project: &'static Project, postgres: bool) {
     let expected_tracked = w.tracked(&w.url);
     assert!(!expected_tables.is_empty());
     let names = ["alpha", "beta", "gamma"];
-    let (declare, tables_sql): (String, Box<dyn Fn(&str) -> String>) = if postgres {
+    let declare = if postgres {
         for n in names {
             query(&w.url, &format!("CREATE SCHEMA {n}"));
         }
-        (
-            "schemas = [\"alpha\", \"beta\", \"gamma\"]".into(),
-            Box::new(|n: &str| {
-                format!("SELECT table_name::text FROM information_schema.tables WHERE table_schema = '{n}' ORDER BY 1")
-            }),
-        )
+        "schemas = [\"alpha\", \"beta\", \"gamma\"]"
     } else {
         std::fs::create_dir_all(w.root().join("data/tenants")).unwrap();
         for n in names {
             std::fs::write(w.root().join(format!("data/tenants/{n}.db")), b"").unwrap();
         }
-        (
-            "sqlite = \"data/tenants/*.db\"".into(),
-            Box::new(|_: &str| {
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1".into()
-            }),
-        )
+        "sqlite = \"data/tenants/*.db\""
+    };
+    let tables_sql = |n: &str| {
+        if postgres {
+            format!("SELECT table_name::text FROM information_schema.tables WHERE table_schema = '{n}' ORDER BY 1")
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1".into()
+        }
     };
     let url_of = |n: &str| {
         if postgres {
